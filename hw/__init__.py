@@ -1,0 +1,4 @@
+"""Amaranth hardware of tinyita.
+
+``hw`` depends on Amaranth only: it never imports ``sw``, ``tb`` or ``tinyita``.
+"""

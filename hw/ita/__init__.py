@@ -1,0 +1,5 @@
+"""The Integer Transformer Accelerator (ITA) engine."""
+
+from .config import Activation, ITAConfig, Mode
+
+__all__ = ["ITAConfig", "Mode", "Activation"]

@@ -1,0 +1,112 @@
+"""Activations of the ITA engine: identity, ReLU and I-BERT's integer GELU, each followed by
+the activation requantizer.
+
+i-GELU (I-BERT), for an int8 input ``q`` of scale ``S``, with ``a = -0.2888``, ``b = -1.769``,
+``S2 = S / sqrt(2)``, ``q_b = round(b / S2)``, ``q_c = round(1 / (a * S2**2))``, ``q_1 = q_c``:
+
+    erf(q)  = sign(q) * ((min(|q|, -q_b) + q_b)**2 + q_c)
+    gelu(q) = -q * (erf(q) + q_1)                 clipped to the signed 26-bit range
+
+The minus sign is this project's convention: I-BERT's polynomial has the negative scale
+``S * a * S2**2 / 2``; negating it gives the positive scale ``-S * a * S2**2 / 2`` so that the
+activation requantizer keeps an unsigned multiplier.
+"""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from hw.ita.config import Activation
+
+from .checks import int_array, int_scalar
+from .requant import Requant, clip_acc, requant_for
+
+__all__ = ["GELU_A", "GELU_B", "GeluConstants", "relu", "i_gelu", "gelu_scale",
+           "derive_gelu", "activation"]
+
+GELU_A = -0.2888
+GELU_B = -1.769
+
+
+@dataclass(frozen=True)
+class GeluConstants:
+    """Integer constants of i-GELU: ``q_b`` in -1023..0, ``q_c`` in -2**24..0."""
+
+    q_b: int
+    q_c: int
+
+    def __post_init__(self) -> None:
+        int_scalar("q_b", self.q_b, -1023, 0)
+        int_scalar("q_c", self.q_c, -(2 ** 24), 0)
+
+    @classmethod
+    def for_scale(cls, scale: float) -> "GeluConstants":
+        """Derive the constants for an input scale ``scale`` (the real value of one step)."""
+        if not np.isfinite(scale) or scale <= 0:
+            raise ValueError(f"i-GELU input scale {scale!r} must be positive")
+        s2 = scale / math.sqrt(2)
+        q_b, q_c = round(GELU_B / s2), round(1 / (GELU_A * s2 * s2))
+        if q_b < -1023 or q_c < -(2 ** 24):
+            raise ValueError(f"i-GELU input scale {scale!r} is too small: q_b = {q_b} (limit "
+                             f"-1023), q_c = {q_c} (limit {-(2 ** 24)})")
+        return cls(q_b, q_c)
+
+
+def relu(q) -> np.ndarray:
+    """Return ``max(q, 0)`` as int64."""
+    return np.maximum(int_array("q", q, -128, 127), 0)
+
+
+def i_gelu(q, constants: GeluConstants) -> np.ndarray:
+    """Return the integer GELU polynomial of int8 ``q`` (int64, 26-bit clipped, positive scale).
+
+    See the module docstring for the formula.
+    """
+    return clip_acc(_gelu_poly(int_array("q", q, -128, 127), constants))
+
+
+def _gelu_poly(q: np.ndarray, constants: GeluConstants) -> np.ndarray:
+    """The i-GELU polynomial without the final clip."""
+    q_b, q_c = constants.q_b, constants.q_c
+    erf = np.sign(q) * ((np.minimum(np.abs(q), -q_b) + q_b) ** 2 + q_c)
+    return -q * (erf + q_c)
+
+
+def gelu_scale(scale: float) -> float:
+    """Return the scale of :func:`i_gelu`'s output for an input of scale ``scale``."""
+    s2 = scale / math.sqrt(2)
+    return -scale * GELU_A * s2 * s2 / 2
+
+
+def derive_gelu(scale_in: float, scale_out: float) -> tuple[GeluConstants, Requant]:
+    """Derive i-GELU constants and the activation requantizer from float scales.
+
+    ``scale_in`` is the real value of one step of the int8 input, ``scale_out`` that of the
+    int8 output. Raises ``ValueError`` when a constant leaves its range or the polynomial would
+    clip for some int8 input.
+    """
+    constants = GeluConstants.for_scale(scale_in)
+    exact = _gelu_poly(np.arange(-128, 128), constants)
+    if np.abs(exact).max() >= 2 ** 25:
+        raise ValueError(f"i-GELU input scale {scale_in!r}: the polynomial reaches "
+                         f"{int(np.abs(exact).max())}, beyond the 26-bit accumulator (2**25)")
+    return constants, requant_for(gelu_scale(scale_in) / scale_out)
+
+
+def activation(q, act: Activation | int, requant: Requant,
+               gelu: GeluConstants | None = None) -> np.ndarray:
+    """Apply an activation to int8 ``q`` and requantize: ``requant(act(q))`` as int8.
+
+    ``gelu`` holds the i-GELU constants and is required for ``Activation.GELU``.
+    """
+    act = Activation(act)
+    if act is Activation.IDENTITY:
+        y = int_array("q", q, -128, 127)
+    elif act is Activation.RELU:
+        y = relu(q)
+    else:
+        if gelu is None:
+            raise ValueError("activation: Activation.GELU needs its GeluConstants (gelu=None)")
+        y = i_gelu(q, gelu)
+    return requant(y)

@@ -1,0 +1,47 @@
+"""Argument checks shared by the golden model: every bad input is a ``ValueError`` that names
+the argument, the value and the limit."""
+
+import numpy as np
+
+__all__ = ["int_array", "int_scalar", "multiple_of", "same"]
+
+
+def int_array(name: str, x, lo: int, hi: int, *, ndim: int | tuple[int, ...] | None = None
+              ) -> np.ndarray:
+    """Return ``x`` as an int64 array after checking its dtype, rank and range ``lo..hi``."""
+    arr = np.asarray(x)
+    if arr.dtype == np.bool_ or not np.issubdtype(arr.dtype, np.integer):
+        raise ValueError(f"{name}: dtype {arr.dtype} is not an integer type")
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else ndim
+        if arr.ndim not in allowed:
+            raise ValueError(f"{name}: rank {arr.ndim} (shape {arr.shape}), expected rank "
+                             f"{' or '.join(map(str, allowed))}")
+    arr = arr.astype(np.int64)
+    if arr.size:
+        amin, amax = int(arr.min()), int(arr.max())
+        if amin < lo or amax > hi:
+            bad = amin if amin < lo else amax
+            raise ValueError(f"{name}: value {bad} is outside {lo}..{hi}")
+    return arr
+
+
+def int_scalar(name: str, x, lo: int, hi: int) -> int:
+    """Return ``x`` as an int after checking that it is an integer in ``lo..hi``."""
+    if isinstance(x, bool) or not isinstance(x, int | np.integer):
+        raise ValueError(f"{name}: {x!r} is not an integer")
+    if not lo <= int(x) <= hi:
+        raise ValueError(f"{name}: value {int(x)} is outside {lo}..{hi}")
+    return int(x)
+
+
+def multiple_of(name: str, size: int, tile: int) -> None:
+    """Check that a matrix dimension is a positive multiple of the tile edge."""
+    if size <= 0 or size % tile:
+        raise ValueError(f"{name}: size {size} is not a positive multiple of the tile {tile}")
+
+
+def same(name: str, got: int, expected: int, what: str) -> None:
+    """Check that two matrix dimensions agree."""
+    if got != expected:
+        raise ValueError(f"{name}: size {got} does not match {what} = {expected}")

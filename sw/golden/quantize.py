@@ -1,0 +1,116 @@
+"""Post-training quantization of a float encoder layer into :class:`EncoderParams`.
+
+Every tensor gets one symmetric int8 scale, ``max|t| / 127`` measured on calibration inputs;
+weights get one scale per matrix. Each requantizer maps an accumulator scale to the scale of
+its output (:func:`requant_for`), biases are quantized to the accumulator scale, the logits of
+QK use the scale ITAMax expects (``ln 2 / 2**k`` per step) and A (the softmax output) has the
+scale 1/255.
+"""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from hw.ita.config import Activation, ITAConfig
+
+from .activation import GeluConstants, derive_gelu
+from .encoder import EncoderParams
+from .layers import BIAS_MAX, BIAS_MIN, DEFAULT, FFNParams, HeadParams
+from .norm import AddParams, LayerNormParams
+from .reference import FloatEncoder, float_encoder_layer
+from .requant import requant_for
+
+__all__ = ["QuantizedEncoder", "quantize_encoder", "quantize_tensor", "logit_scale",
+           "A_SCALE", "NORM_SCALE"]
+
+#: Real value of one step of the softmax output A.
+A_SCALE = 1 / 255
+#: Real value of one step of the normalised value z inside LayerNorm.
+NORM_SCALE = 2.0 ** -8
+
+
+def logit_scale(k: int) -> float:
+    """Real value (in natural-log units) of one step of an ITAMax input logit."""
+    return math.log(2) / 2 ** k
+
+
+def _scale(t: np.ndarray) -> float:
+    return max(float(np.abs(t).max()), 1e-8) / 127
+
+
+def quantize_tensor(t: np.ndarray, scale: float) -> np.ndarray:
+    """Round ``t / scale`` to int8 (saturating)."""
+    return np.clip(np.rint(t / scale), -128, 127).astype(np.int8)
+
+
+def _bias(b: np.ndarray, scale: float) -> np.ndarray:
+    return np.clip(np.rint(b / scale), BIAS_MIN, BIAS_MAX).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class QuantizedEncoder:
+    """The integer parameters and the scales of the layer's input and output."""
+
+    params: EncoderParams
+    scale_in: float
+    scale_out: float
+    scales: dict[str, float]
+
+    def quantize_input(self, x: np.ndarray) -> np.ndarray:
+        return quantize_tensor(x, self.scale_in)
+
+    def dequantize_output(self, y: np.ndarray) -> np.ndarray:
+        return y.astype(np.float64) * self.scale_out
+
+
+def _layernorm(gamma: np.ndarray, beta: np.ndarray, s_out: float) -> LayerNormParams:
+    s_g = _scale(gamma)
+    acc = NORM_SCALE * s_g
+    return LayerNormParams(quantize_tensor(gamma, s_g), _bias(beta, acc),
+                           requant_for(acc / s_out))
+
+
+def quantize_encoder(p: FloatEncoder, x_calib: np.ndarray, *, cfg: ITAConfig = DEFAULT
+                     ) -> QuantizedEncoder:
+    """Quantize a float encoder layer, measuring activation scales on ``x_calib`` (S, E)."""
+    t = float_encoder_layer(x_calib, p)
+    s = {name: _scale(v) for name, v in t.items()}
+    s_logit = logit_scale(cfg.softmax_shift)
+    s_y = max(s[f"y{h}"] for h in range(len(p.heads)))  # heads share one scale for the sum
+    heads = []
+    for h, fh in enumerate(p.heads):
+        sw = {n: _scale(getattr(fh, n)) for n in ("wq", "wk", "wv", "wo")}
+        wq, wk, wv, wo = (quantize_tensor(getattr(fh, n), sw[n]) for n in sw)
+        acc_q, acc_k, acc_v = (s["x"] * sw[n] for n in ("wq", "wk", "wv"))
+        acc_o = s[f"o{h}"] * sw["wo"]
+        bo = p.bo if h == 0 else np.zeros_like(p.bo)
+        proj = fh.wq.shape[1]
+        heads.append(HeadParams(
+            wq, wk, wv, wo, _bias(fh.bq, acc_q), _bias(fh.bk, acc_k), _bias(fh.bv, acc_v),
+            _bias(bo, acc_o),
+            requant_for(acc_q / s[f"q{h}"]), requant_for(acc_k / s[f"k{h}"]),
+            requant_for(acc_v / s[f"v{h}"]),
+            requant_for(s[f"q{h}"] * s[f"k{h}"] / math.sqrt(proj) / s_logit),
+            requant_for(A_SCALE * s[f"v{h}"] / s[f"o{h}"]),
+            requant_for(acc_o / s_y)))
+    s_w1, s_w2 = _scale(p.w1), _scale(p.w2)
+    act = Activation(p.act)
+    gelu: GeluConstants | None = None
+    if act is Activation.GELU:
+        gelu, rq_act = derive_gelu(s["f1_pre"], s["f1"])
+    else:
+        rq_act = requant_for(s["f1_pre"] / s["f1"])
+    ffn = FFNParams(quantize_tensor(p.w1, s_w1), _bias(p.b1, s["ln1"] * s_w1),
+                    quantize_tensor(p.w2, s_w2), _bias(p.b2, s["f1"] * s_w2),
+                    requant_for(s["ln1"] * s_w1 / s["f1_pre"]),
+                    requant_for(s["f1"] * s_w2 / s["f2"]), act, rq_act, gelu)
+    params = EncoderParams(
+        heads=tuple(heads),
+        head_sum=requant_for(s_y / s["mha"]),
+        add1=AddParams.for_ratios(s["x"] / s["add1"], s["mha"] / s["add1"]),
+        ln1=_layernorm(p.gamma1, p.beta1, s["ln1"]),
+        ffn=ffn,
+        add2=AddParams.for_ratios(s["ln1"] / s["add2"], s["f2"] / s["add2"]),
+        ln2=_layernorm(p.gamma2, p.beta2, s["out"]))
+    return QuantizedEncoder(params, s["x"], s["out"], s)

@@ -1,0 +1,107 @@
+"""Float reference of the encoder layer (the same structure as :mod:`.encoder`)."""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from hw.ita.config import Activation
+
+__all__ = ["FloatHead", "FloatEncoder", "random_float_encoder", "float_encoder_layer",
+           "gelu", "layernorm_float", "softmax"]
+
+
+@dataclass(frozen=True)
+class FloatHead:
+    """One head: ``wq``, ``wk``, ``wv`` (E, P), ``wo`` (P, E), biases ``bq``, ``bk``, ``bv``
+    (P,)."""
+
+    wq: np.ndarray
+    wk: np.ndarray
+    wv: np.ndarray
+    wo: np.ndarray
+    bq: np.ndarray
+    bk: np.ndarray
+    bv: np.ndarray
+
+
+@dataclass(frozen=True)
+class FloatEncoder:
+    """Float weights of an encoder layer; ``bo`` (E,) is the attention's output bias."""
+
+    heads: tuple[FloatHead, ...]
+    bo: np.ndarray
+    gamma1: np.ndarray
+    beta1: np.ndarray
+    w1: np.ndarray
+    b1: np.ndarray
+    w2: np.ndarray
+    b2: np.ndarray
+    gamma2: np.ndarray
+    beta2: np.ndarray
+    act: Activation = Activation.GELU
+
+
+def random_float_encoder(rng: np.random.Generator, emb: int, heads: int, proj: int, ff: int,
+                         act: Activation = Activation.GELU) -> FloatEncoder:
+    """Draw random weights with the usual 1/sqrt(fan-in) scale (for tests and benches)."""
+
+    def w(rows: int, cols: int) -> np.ndarray:
+        return rng.normal(0, 1 / math.sqrt(rows), (rows, cols))
+
+    def b(n: int) -> np.ndarray:
+        return rng.normal(0, 0.1, n)
+
+    hs = tuple(FloatHead(w(emb, proj), w(emb, proj), w(emb, proj), w(proj, emb), b(proj),
+                         b(proj), b(proj)) for _ in range(heads))
+    return FloatEncoder(hs, b(emb), 1 + 0.1 * rng.normal(size=emb), b(emb), w(emb, ff), b(ff),
+                        w(ff, emb), b(emb), 1 + 0.1 * rng.normal(size=emb), b(emb), act)
+
+
+def softmax(x: np.ndarray) -> np.ndarray:
+    """Softmax along the last axis."""
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def gelu(x: np.ndarray) -> np.ndarray:
+    """Exact GELU, ``x/2 * (1 + erf(x / sqrt(2)))``."""
+    erf = np.vectorize(math.erf, otypes=[np.float64])
+    return 0.5 * x * (1 + erf(x / math.sqrt(2)))
+
+
+def layernorm_float(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    """LayerNorm over the last axis (no epsilon; the integer version has none either)."""
+    mu = x.mean(axis=-1, keepdims=True)
+    sd = x.std(axis=-1, keepdims=True)
+    return (x - mu) / np.maximum(sd, 1e-12) * gamma + beta
+
+
+def float_encoder_layer(x: np.ndarray, p: FloatEncoder) -> dict[str, np.ndarray]:
+    """Run the float layer and return every intermediate by name (used for calibration).
+
+    Keys: ``x``, ``q{h}``, ``k{h}``, ``v{h}``, ``logits{h}`` (scaled by 1/sqrt(P)),
+    ``o{h}``, ``y{h}`` (head output; head 0 carries the bias ``bo``), ``mha``, ``add1``,
+    ``ln1``, ``f1_pre``, ``f1``, ``f2``, ``add2``, ``out``.
+    """
+    t: dict[str, np.ndarray] = {"x": x}
+    mha = np.zeros_like(x)
+    for h, head in enumerate(p.heads):
+        q, k, v = x @ head.wq + head.bq, x @ head.wk + head.bk, x @ head.wv + head.bv
+        logits = q @ k.T / math.sqrt(q.shape[1])
+        o = softmax(logits) @ v
+        y = o @ head.wo + (p.bo if h == 0 else 0)
+        t |= {f"q{h}": q, f"k{h}": k, f"v{h}": v, f"logits{h}": logits, f"o{h}": o,
+              f"y{h}": y}
+        mha = mha + y
+    t["mha"] = mha
+    t["add1"] = x + mha
+    t["ln1"] = layernorm_float(t["add1"], p.gamma1, p.beta1)
+    t["f1_pre"] = t["ln1"] @ p.w1 + p.b1
+    acts = {Activation.IDENTITY: lambda a: a, Activation.RELU: lambda a: np.maximum(a, 0),
+            Activation.GELU: gelu}
+    t["f1"] = acts[Activation(p.act)](t["f1_pre"])
+    t["f2"] = t["f1"] @ p.w2 + p.b2
+    t["add2"] = t["ln1"] + t["f2"]
+    t["out"] = layernorm_float(t["add2"], p.gamma2, p.beta2)
+    return t
