@@ -1,0 +1,45 @@
+"""Helpers for cocotb tests (they run inside the simulator): clock, reset, bounded waits.
+
+Tests let the hardware run on its own and wait for a signal with a cycle limit, instead of
+awaiting every clock edge in Python.
+"""
+
+from collections.abc import Callable
+
+import cocotb
+from cocotb.clock import Clock
+from cocotb.triggers import ClockCycles, First, RisingEdge, Timer
+
+__all__ = ["CLOCK_NS", "start", "wait_high", "CycleLimitExceeded"]
+
+CLOCK_NS = 10
+
+
+class CycleLimitExceeded(AssertionError):
+    """A simulation ran past its cycle limit; the message holds the design's state."""
+
+
+async def start(dut, *, reset_cycles: int = 2) -> None:
+    """Start the clock ``dut.clk`` and hold ``dut.rst`` high for a few cycles."""
+    cocotb.start_soon(Clock(dut.clk, CLOCK_NS, unit="ns").start())
+    dut.rst.value = 1
+    await ClockCycles(dut.clk, reset_cycles)
+    dut.rst.value = 0
+
+
+async def wait_high(dut, signal, *, max_cycles: int, state: Callable[[], str] = lambda: ""
+                    ) -> int:
+    """Wait until ``signal`` is 1 at a rising clock edge; return the cycles waited.
+
+    Raises :class:`CycleLimitExceeded` with ``state()`` after ``max_cycles`` cycles.
+    """
+    start_ns = cocotb.utils.get_sim_time("ns")
+    await RisingEdge(dut.clk)
+    if not int(signal.value):
+        limit = Timer(max_cycles * CLOCK_NS, unit="ns")
+        fired = await First(RisingEdge(signal), limit)
+        if fired is limit:
+            raise CycleLimitExceeded(f"{signal._name} stayed low for {max_cycles} cycles; "
+                                     f"state: {state()}")
+        await RisingEdge(dut.clk)
+    return round((cocotb.utils.get_sim_time("ns") - start_ns) / CLOCK_NS)

@@ -1,0 +1,237 @@
+"""The one way tinyita simulates hardware: Amaranth -> Verilog -> Verilator -> cocotb.
+
+``build`` turns a component (or Verilog text) into a Verilator model and caches it under a hash
+of the Verilog, the build options and the toolchain, so every test that simulates the same
+design shares one build, also across pytest-xdist workers (a file lock serialises builders).
+``run`` runs cocotb tests from a Python module on a build; their parameters travel as JSON in
+the environment and the tests read them with :func:`params`.
+
+Environment variables:
+
+``TINYITA_WAVES=1``
+    Record a waveform of every run (builds with tracing; the path is logged). The format is
+    FST when the C++ compiler finds the lz4 and zlib headers that Verilator's FST writer
+    needs (Debian: ``apt install liblz4-dev zlib1g-dev``), VCD otherwise.
+``TINYITA_CACHE``
+    Where builds are cached (default ``~/.cache/tinyita/verilator``).
+``TINYITA_RUNS``
+    Where run directories with waveforms and logs are kept (default ``build/sim-runs``).
+"""
+
+import fcntl
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from amaranth.back import verilog as amaranth_verilog
+from amaranth.lib import wiring
+
+from .toolchain import check_toolchain, verilator_root
+
+__all__ = ["Build", "SimulationFailed", "to_verilog", "build", "run", "simulate", "params",
+           "waves_requested", "wave_format"]
+
+#: Verilator options of every build. Warnings are reported by the lint flow, not here.
+BUILD_ARGS = ("-Wno-fatal", "-Wno-lint", "-Wno-style", "--x-assign", "0", "--x-initial", "0",
+              "-O3")
+PARAMS_ENV = "TINYITA_PARAMS"
+
+
+class SimulationFailed(AssertionError):
+    """Some cocotb tests failed (or none ran); the message lists them and the log's place."""
+
+
+@dataclass(frozen=True)
+class Build:
+    """A built Verilator model: its directory, top module name and whether it can trace."""
+
+    directory: Path
+    toplevel: str
+    waves: bool
+
+    @property
+    def wave_file(self) -> str:
+        return f"waves.{wave_format()}"
+
+
+def waves_requested() -> bool:
+    """Return whether ``TINYITA_WAVES`` asks for waveforms."""
+    return os.environ.get("TINYITA_WAVES", "").lower() in ("1", "true", "yes", "on")
+
+
+@cache
+def wave_format() -> str:
+    """Return ``"fst"`` when the FST writer can be compiled here, else ``"vcd"``."""
+    probe = "#include <lz4.h>\n#include <zlib.h>\n"
+    try:
+        ok = subprocess.run([os.environ.get("CXX", "c++"), "-E", "-x", "c++", "-"], input=probe,
+                            capture_output=True, text=True, timeout=60).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        ok = False
+    if not ok:
+        print("tinyita: FST needs the lz4 and zlib headers (Debian: apt install liblz4-dev "
+              "zlib1g-dev); recording VCD instead", file=sys.stderr)
+    return "fst" if ok else "vcd"
+
+
+def to_verilog(component: wiring.Component, name: str) -> str:
+    """Return the Verilog of an Amaranth component with top module ``name``."""
+    return amaranth_verilog.convert(component, name=name, emit_src=False)
+
+
+def _cache_root() -> Path:
+    default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    return Path(os.environ.get("TINYITA_CACHE", default / "tinyita" / "verilator"))
+
+
+def _toolchain_identity() -> str:
+    import cocotb
+    import cocotb_tools.config
+
+    return "|".join([str(verilator_root()), cocotb.__version__,
+                     str(cocotb_tools.config.libs_dir), sys.executable])
+
+
+@contextmanager
+def _locked(path: Path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def build(design: wiring.Component | str, *, name: str = "top", waves: bool | None = None,
+          vlt: str = "") -> Build:
+    """Build (or reuse) a Verilator model of ``design``.
+
+    Parameters
+    ----------
+    design : Component or str
+        An Amaranth component, or Verilog text whose top module is ``name``.
+    name : str
+        The top module name.
+    waves : bool, optional
+        Build with FST tracing; default from ``TINYITA_WAVES``.
+    vlt : str
+        Verilator configuration file text (waivers) to build with.
+    """
+    from cocotb_tools.runner import get_runner
+
+    check_toolchain()
+    if waves is None:
+        waves = waves_requested()
+    text = design if isinstance(design, str) else to_verilog(design, name)
+    trace = {"fst": ["--trace-fst"], "vcd": ["--trace"]}[wave_format()] if waves else []
+    args = list(BUILD_ARGS) + trace + (["--trace-structs"] if waves else [])
+    key = hashlib.sha256("\0".join([text, name, vlt, repr(args), _toolchain_identity()])
+                         .encode()).hexdigest()[:20]
+    directory = _cache_root() / f"{name}-{key}"
+    result = Build(directory, name, waves)
+    if (directory / ".complete").exists():
+        return result
+    with _locked(_cache_root() / f"{name}-{key}.lock"):
+        if (directory / ".complete").exists():
+            return result
+        shutil.rmtree(directory, ignore_errors=True)
+        directory.mkdir(parents=True)
+        sources = [directory / f"{name}.v"]
+        sources[0].write_text(text)
+        if vlt:
+            sources.append(directory / f"{name}.vlt")
+            sources[1].write_text(vlt)
+        runner = get_runner("verilator")
+        log = directory / "build.log"
+        try:
+            runner.build(sources=sources, hdl_toplevel=name, build_dir=directory,
+                         build_args=args, waves=waves, log_file=log, always=True)
+        except (RuntimeError, SystemExit) as e:
+            tail = log.read_text()[-4000:] if log.exists() else ""
+            raise RuntimeError(f"Verilator build of {name} failed ({e}); log {log}:\n{tail}"
+                               ) from None
+        (directory / ".complete").touch()
+    return result
+
+
+def params() -> dict:
+    """Return the parameters ``run`` passed to the cocotb tests (inside the simulator)."""
+    return json.loads(os.environ.get(PARAMS_ENV, "{}"))
+
+
+def _run_dir(label: str, keep: bool) -> Path:
+    if not keep:
+        return Path(tempfile.mkdtemp(prefix="tinyita-run-"))
+    root = Path(os.environ.get("TINYITA_RUNS", "build/sim-runs")).resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=re.sub(r"[^\w.-]+", "_", label)[:80] + "-", dir=root))
+
+
+def _failures(results: Path) -> tuple[int, list[str]]:
+    if not results.exists():
+        return 0, ["(the simulator produced no results file: it crashed or was killed)"]
+    tree = ET.parse(results)
+    cases = list(tree.iter("testcase"))
+    failed = [c.get("name", "?") for c in cases
+              if c.find("failure") is not None or c.find("error") is not None]
+    return len(cases), failed
+
+
+def run(b: Build, module: str, *, tests: str | list[str] | None = None,
+        params: dict | None = None, seed: int = 0, label: str | None = None) -> None:
+    """Run cocotb tests of ``module`` (a dotted module name) on a build.
+
+    ``tests`` selects test functions by name (default: all in the module). ``params`` is
+    JSON-serialised and read inside the simulator with :func:`params`. Raises
+    :class:`SimulationFailed` when a test fails or when no test ran.
+    """
+    from cocotb_tools.runner import get_runner
+
+    check_toolchain()
+    label = label or os.environ.get("PYTEST_CURRENT_TEST", module).split(" ")[0]
+    run_dir = _run_dir(label, keep=b.waves)
+    results = run_dir / "results.xml"
+    runner = get_runner("verilator")
+    waves = run_dir / b.wave_file
+    test_args = ["--trace", "--trace-file", str(waves)] if b.waves else []
+    env = {PARAMS_ENV: json.dumps(params or {}), "COCOTB_RESULTS_FILE": str(results),
+           "PYTHONWARNINGS": "ignore::DeprecationWarning"}
+    saved = os.environ.pop("PYTEST_CURRENT_TEST", None)  # we check the results ourselves
+    try:
+        runner.test(test_module=module, hdl_toplevel=b.toplevel, build_dir=b.directory,
+                    test_dir=run_dir, testcase=tests, seed=seed, extra_env=env,
+                    hdl_toplevel_lang="verilog",
+                    test_args=test_args, results_xml=str(results))
+    except SystemExit:
+        pass
+    finally:
+        if saved is not None:
+            os.environ["PYTEST_CURRENT_TEST"] = saved
+    ran, failed = _failures(results)
+    where = f" (waveform {waves})" if b.waves else ""
+    if not b.waves:
+        shutil.rmtree(run_dir, ignore_errors=True)
+    if failed or ran == 0:
+        what = ", ".join(failed) if failed else "no test ran (check the module and test names)"
+        raise SimulationFailed(f"{module} on {b.toplevel}: {what}; the cocotb log is in the "
+                               f"captured output above{where}")
+    if where:
+        print(f"tinyita: waveform of {label}: {waves}")
+
+
+def simulate(design: wiring.Component | str, module: str, *, name: str = "top",
+             tests: str | list[str] | None = None, params: dict | None = None,
+             vlt: str = "") -> None:
+    """Build ``design`` (cached) and run cocotb tests of ``module`` on it."""
+    run(build(design, name=name, vlt=vlt), module, tests=tests, params=params)

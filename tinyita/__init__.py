@@ -1,0 +1,9 @@
+"""tinyita: a generator of a RISC-V + Integer Transformer Accelerator cluster for edge
+Transformer inference, with its golden model, compiler and test benches."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("tinyita")
+except PackageNotFoundError:  # running from a checkout that is not installed
+    __version__ = "0+unknown"
