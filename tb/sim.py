@@ -84,9 +84,17 @@ def wave_format() -> str:
     return "fst" if ok else "vcd"
 
 
+_ZERO_INIT = re.compile(r"\n *initial begin\n(?: *[^\n]*\[\d+\] = \d+'h0+;\n)+ *end(?=\n)")
+
+
 def to_verilog(component: wiring.Component, name: str) -> str:
-    """Return the Verilog of an Amaranth component with top module ``name``."""
-    return amaranth_verilog.convert(component, name=name, emit_src=False)
+    """Return the Verilog of an Amaranth component with top module ``name``.
+
+    Memories initialised to all zeros lose their ``initial`` blocks (one line per word, which
+    make big test-bench memories slow to compile); Verilator starts them at zero anyway
+    (``--x-initial 0``).
+    """
+    return _ZERO_INIT.sub("", amaranth_verilog.convert(component, name=name, emit_src=False))
 
 
 def _cache_root() -> Path:
@@ -203,7 +211,7 @@ def run(b: Build, module: str, *, tests: str | list[str] | None = None,
     run_dir = _run_dir(label, keep=b.waves)
     results = run_dir / "results.xml"
     runner = get_runner("verilator")
-    waves = run_dir / b.wave_file
+    waves = run_dir / b.wave_file if b.waves else None
     test_args = ["--trace", "--trace-file", str(waves)] if b.waves else []
     env = {PARAMS_ENV: json.dumps(params or {}), "COCOTB_RESULTS_FILE": str(results),
            "PYTHONWARNINGS": "ignore::DeprecationWarning"}

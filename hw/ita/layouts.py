@@ -1,0 +1,67 @@
+"""Data layouts of the ITA engine's interfaces (Amaranth ``data`` layouts)."""
+
+from amaranth import signed, unsigned
+from amaranth.lib import data
+
+from .config import ITAConfig
+
+__all__ = ["RequantLayout", "GELU_B_BITS", "GELU_C_BITS", "SHIFT_BITS", "job_layout",
+           "tiles_bits", "input_layout", "weight_layout", "bias_layout", "output_layout"]
+
+#: Width of a requantizer shift (0..31).
+SHIFT_BITS = 5
+#: Widths of the i-GELU constants q_b (-1023..0) and q_c (-2**24..0).
+GELU_B_BITS = 11
+GELU_C_BITS = 26
+
+RequantLayout = data.StructLayout({
+    "mult": unsigned(8),
+    "shift": unsigned(SHIFT_BITS),
+    "add": signed(8),
+})
+
+
+def tiles_bits(cfg: ITAConfig) -> int:
+    """Width of a size field in tiles (holds 0..max_tiles; 0 is rejected)."""
+    return cfg.max_tiles.bit_length()
+
+
+def job_layout(cfg: ITAConfig) -> data.StructLayout:
+    """The configuration of one job: mode, sizes in tiles, requantizers and activation.
+
+    ``rq`` holds one requantizer per step in the order of ``config.STEPS`` (Q, K, V, QK, AV,
+    OW, F1, F2); Linear uses F1's.
+    """
+    t = tiles_bits(cfg)
+    return data.StructLayout({
+        "mode": unsigned(2),
+        "s": unsigned(t),
+        "e": unsigned(t),
+        "p": unsigned(t),
+        "f": unsigned(t),
+        "rq": data.ArrayLayout(RequantLayout, 8),
+        "act": unsigned(2),
+        "act_rq": RequantLayout,
+        "gelu_b": signed(GELU_B_BITS),
+        "gelu_c": signed(GELU_C_BITS),
+    })
+
+
+def input_layout(cfg: ITAConfig) -> data.ArrayLayout:
+    """One input beat: a row of M int8 values."""
+    return data.ArrayLayout(signed(8), cfg.m)
+
+
+def weight_layout(cfg: ITAConfig) -> data.ArrayLayout:
+    """One weight beat: the M int8 weights of one output column over one inner tile."""
+    return data.ArrayLayout(signed(8), cfg.m)
+
+
+def bias_layout(cfg: ITAConfig) -> data.ArrayLayout:
+    """One bias beat: N 24-bit biases."""
+    return data.ArrayLayout(signed(24), cfg.n)
+
+
+def output_layout(cfg: ITAConfig) -> data.ArrayLayout:
+    """One output beat: N int8 results of one row."""
+    return data.ArrayLayout(signed(8), cfg.n)

@@ -1,0 +1,99 @@
+"""The cocotb side of the ITA test bench: load streams, run a job, check every step.
+
+Runs inside the simulator on an :class:`~tb.ita.harness.ITAHarness`.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from cocotb.triggers import ClockCycles
+
+from hw.ita.config import ITAConfig
+from hw.ita.steps import StepKind
+
+from ..cocotb_util import start, wait_high
+from ..packing import pack_rows, unpack_rows
+from .streams import ItaJob, Streams, output_matrix
+
+__all__ = ["RunResult", "ITABench"]
+
+
+@dataclass
+class RunResult:
+    cycles: int
+    issued: int
+    step_cycles: dict[str, int]
+    out: np.ndarray          #: received output beats (beats, N)
+    error: bool
+
+
+class ITABench:
+    """Drive one harness: ``await bench.reset()``, then ``await bench.run(job, streams)``."""
+
+    def __init__(self, dut, cfg: ITAConfig, depth: int):
+        self.dut, self.cfg, self.depth = dut, cfg, depth
+
+    async def reset(self) -> None:
+        await start(self.dut)
+
+    def _load(self, name: str, beats: np.ndarray, bits: int) -> int:
+        if beats.shape[0] > self.depth:
+            raise ValueError(f"{name}: {beats.shape[0]} beats exceed the harness depth "
+                             f"{self.depth}")
+        mem = getattr(self.dut, f"{name}_src").store
+        for i, w in enumerate(pack_rows(beats, bits)):
+            mem[i].value = w
+        return beats.shape[0]
+
+    async def run(self, job: ItaJob, streams: Streams, *, stall: float = 0.0, seed: int = 1,
+                  max_cycles: int | None = None) -> RunResult:
+        """Run ``job`` with ``streams``; ``stall`` is the probability that a stream is idle in
+        a cycle (all four streams)."""
+        dut, cfg = self.dut, self.cfg
+        if streams.out.shape[0] > self.depth:
+            raise ValueError(f"out: {streams.out.shape[0]} beats exceed the harness depth "
+                             f"{self.depth}")
+        dut.n_inp.value = self._load("inp", streams.inp, 8)
+        dut.n_weight.value = self._load("weight", streams.weight, 8)
+        dut.n_bias.value = self._load("bias", streams.bias, 24)
+        level = min(255, round(stall * 256))
+        for s in ("inp", "weight", "bias", "out"):
+            getattr(dut, f"stall_{s}").value = level
+        dut.seed.value = seed
+        dut.job.value = job.bits(cfg)
+        dut.start.value = 1
+        await ClockCycles(dut.clk, 1)
+        dut.start.value = 0
+        if max_cycles is None:
+            max_cycles = int(streams.inp.shape[0] * 4 / max(0.05, 1 - stall) ** 2) + 2000
+
+        def state() -> str:
+            return (f"issued {int(dut.issued.value)} of {streams.inp.shape[0]} rows, "
+                    f"weights {int(dut.weight_src.sent.value)}/{streams.weight.shape[0]}, "
+                    f"biases {int(dut.bias_src.sent.value)}/{streams.bias.shape[0]}, "
+                    f"inputs {int(dut.inp_src.sent.value)}/{streams.inp.shape[0]}, "
+                    f"outputs {int(dut.received.value)}/{streams.out.shape[0]}")
+
+        await wait_high(dut, dut.finished, max_cycles=max_cycles, state=state)
+        received = int(dut.received.value)
+        mem = dut.out_sink.store
+        words = [int(mem[i].value) for i in range(min(received, self.depth))]
+        out = unpack_rows(words, cfg.n, 8) if words else np.zeros((0, cfg.n), np.int64)
+        steps = {k.name: int(dut.step_cycles[k.value].value) for k in StepKind}
+        return RunResult(int(dut.cycles.value), int(dut.issued.value), steps, out,
+                         bool(int(dut.error.value)))
+
+    def check(self, streams: Streams, result: RunResult, context: str) -> None:
+        """Assert bit-exactness step by step; the message names the step, the first differing
+        element and ``context`` (put the seed in it)."""
+        assert not result.error, f"{context}: the engine rejected the job"
+        assert result.out.shape[0] == streams.out.shape[0], (
+            f"{context}: {result.out.shape[0]} output beats, expected {streams.out.shape[0]}")
+        for st, a, b in streams.spans:
+            got = output_matrix(self.cfg, st, result.out[a:b])
+            if not np.array_equal(got, st.out):
+                r, c = np.argwhere(got != st.out)[0]
+                raise AssertionError(
+                    f"{context}: step {st.kind.name}(at={st.at}) differs at row {r} column "
+                    f"{c}: got {got[r, c]}, expected {st.out[r, c]} "
+                    f"({int((got != st.out).sum())} of {got.size} elements differ)")

@@ -1,0 +1,100 @@
+"""The ITA engine between memory-backed stream sources and a sink, with counters.
+
+The cocotb bench fills the sources' memories, sets the job and the stall rates, pulses
+``start`` and waits for ``finished``; the hardware runs on its own in between.
+"""
+
+from amaranth import Module, Signal
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
+
+from hw.ita.config import ITAConfig
+from hw.ita.ita import ITA
+from hw.ita.layouts import bias_layout, input_layout, job_layout, output_layout, weight_layout
+
+from ..hdl import StreamSink, StreamSource
+
+__all__ = ["ITAHarness"]
+
+
+class ITAHarness(wiring.Component):
+    """Drive an :class:`ITA` from memories and record its outputs.
+
+    Parameters
+    ----------
+    cfg : ITAConfig
+    depth : int
+        Beats each source and the sink hold.
+
+    Members
+    -------
+    start : In(1)
+        Reset the sources, the sink and the counters and submit ``job``.
+    job : In(job_layout(cfg))
+    n_inp, n_weight, n_bias : In
+        Beats each source sends.
+    stall_inp, stall_weight, stall_bias, stall_out : In(8)
+        Stall rate of each stream, in 1/256.
+    seed : In(32)
+    finished : Out(1)
+        The engine reported ``done`` since ``start``.
+    error : Out(1)
+    cycles : Out(32)
+        Cycles from ``start`` to ``finished``.
+    issued : Out(32)
+        Cycles in which a row entered the PE array.
+    step_cycles : Out(ArrayLayout(32, 8))
+        Cycles spent issuing each step (by ``StepKind``).
+    received : Out(32)
+        Output beats.
+    """
+
+    def __init__(self, cfg: ITAConfig, depth: int):
+        self.cfg, self.depth = cfg, depth
+        d = range(depth + 1)
+        super().__init__({
+            "start": In(1), "job": In(job_layout(cfg)),
+            "n_inp": In(d), "n_weight": In(d), "n_bias": In(d),
+            "stall_inp": In(8), "stall_weight": In(8), "stall_bias": In(8), "stall_out": In(8),
+            "seed": In(32), "finished": Out(1), "error": Out(1), "cycles": Out(32),
+            "issued": Out(32), "step_cycles": Out(data.ArrayLayout(32, 8)),
+            "received": Out(32),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        cfg = self.cfg
+        m.submodules.ita = ita = ITA.from_config(cfg)
+        srcs = {}
+        for name, shape, count, stall, k in (
+                ("inp", input_layout(cfg), self.n_inp, self.stall_inp, 1),
+                ("weight", weight_layout(cfg), self.n_weight, self.stall_weight, 2),
+                ("bias", bias_layout(cfg), self.n_bias, self.stall_bias, 3)):
+            src = m.submodules[f"{name}_src"] = StreamSource(shape, self.depth)
+            m.d.comb += [src.start.eq(self.start), src.count.eq(count), src.stall.eq(stall),
+                         src.seed.eq(self.seed * k)]
+            wiring.connect(m, src.o, getattr(ita, name))
+            srcs[name] = src
+        m.submodules.out_sink = sink = StreamSink(output_layout(cfg), self.depth)
+        m.d.comb += [sink.start.eq(self.start), sink.stall.eq(self.stall_out),
+                     sink.seed.eq(self.seed), self.received.eq(sink.received)]
+        wiring.connect(m, ita.out, sink.i)
+
+        job_valid = Signal()
+        m.d.comb += [ita.job.valid.eq(job_valid), ita.job.payload.eq(self.job)]
+        with m.If(self.start):
+            m.d.sync += [job_valid.eq(1), self.finished.eq(0), self.cycles.eq(0),
+                         self.issued.eq(0)]
+            m.d.sync += [c.eq(0) for c in self.step_cycles]
+        with m.Else():
+            with m.If(ita.job.ready):
+                m.d.sync += job_valid.eq(0)
+            with m.If(ita.done):
+                m.d.sync += [self.finished.eq(1), self.error.eq(ita.error)]
+            with m.If(~self.finished & ~ita.done):
+                m.d.sync += self.cycles.eq(self.cycles + 1)
+            m.d.sync += self.issued.eq(self.issued + ita.issue)
+            with m.If(ita.busy):
+                m.d.sync += self.step_cycles[ita.step.as_value()].eq(
+                    self.step_cycles[ita.step.as_value()] + 1)
+        return m

@@ -1,0 +1,195 @@
+"""The stream order of the ITA engine, in NumPy: what each stream carries for a job, built
+from golden-model matrices, and the packing of a job into the engine's configuration.
+
+For a step with R x I x C tiles (``hw.ita.steps``), the engine walks, outermost first, row
+tiles ``rt``, column tiles ``ct``, inner tiles ``it`` and chunks ``ch`` of N columns:
+
+- ``weight``: per (rt, ct, it, ch), N beats: beat j holds ``B[it*M:(it+1)*M, ct*M + ch*N + j]``
+  (one column of the weight matrix over one inner tile);
+- ``inp``: per (rt, ct, it, ch), M beats: beat r holds ``A[rt*M + r, it*M:(it+1)*M]``;
+- ``bias`` (steps with bias): per (rt, ct), M/N beats: beat c holds
+  ``bias[ct*M + c*N : ct*M + (c+1)*N]``;
+- ``out``: per (rt, ct), M/N * M beats, chunk-major: ``out[rt*M + r, ct*M + ch*N : +N]``.
+
+Steps follow each other in the job's order (``hw.ita.steps.step_list``).
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from hw.ita.config import Activation, ITAConfig, Mode
+from hw.ita.layouts import job_layout
+from hw.ita.steps import BIAS_STEPS, StepKind, step_list
+from sw.golden import (
+    FFNParams,
+    FFNResult,
+    GeluConstants,
+    HeadParams,
+    HeadResult,
+    Requant,
+    StepResult,
+)
+from sw.golden.layers import PASS
+
+__all__ = ["ItaJob", "StepData", "Streams", "attention_steps", "feedforward_steps",
+           "linear_steps", "single_attention_steps", "build_streams", "output_matrix"]
+
+
+@dataclass(frozen=True)
+class ItaJob:
+    """One engine job: mode, sizes in tiles and every constant."""
+
+    mode: Mode
+    s: int
+    e: int = 1
+    p: int = 1
+    f: int = 1
+    rq: tuple[Requant, ...] = (PASS,) * 8
+    act: Activation = Activation.IDENTITY
+    act_rq: Requant = PASS
+    gelu: GeluConstants | None = None
+
+    def bits(self, cfg: ITAConfig) -> int:
+        """Return the job as the integer value of ``job_layout(cfg)``."""
+        g = self.gelu or GeluConstants(0, 0)
+
+        def rq(r: Requant) -> dict:
+            return {"mult": r.mult, "shift": r.shift, "add": r.add}
+
+        return job_layout(cfg).const({
+            "mode": int(self.mode), "s": self.s, "e": self.e, "p": self.p, "f": self.f,
+            "rq": [rq(r) for r in self.rq], "act": int(self.act), "act_rq": rq(self.act_rq),
+            "gelu_b": g.q_b, "gelu_c": g.q_c,
+        }).as_bits()
+
+
+@dataclass(frozen=True)
+class StepData:
+    """One step's operands and expected output (all int matrices; ``a`` uint8-free: the A*V
+    step takes the int8 logits, which the engine normalises itself)."""
+
+    kind: StepKind
+    at: int
+    a: np.ndarray
+    b: np.ndarray
+    bias: np.ndarray | None
+    out: np.ndarray
+
+
+def _rows(x: np.ndarray, at: int, m: int) -> np.ndarray:
+    return x[at * m:(at + 1) * m]
+
+
+def _pairs(q: np.ndarray, k: np.ndarray, v: np.ndarray, qk: StepResult, av: StepResult,
+           m: int) -> list[StepData]:
+    steps = []
+    for at in range(q.shape[0] // m):
+        steps.append(StepData(StepKind.QK, at, _rows(q, at, m), k.T, None,
+                              _rows(qk.out, at, m)))
+        steps.append(StepData(StepKind.AV, at, _rows(qk.out, at, m), v, None,
+                              _rows(av.out, at, m)))
+    return steps
+
+
+def attention_steps(x: np.ndarray, h: HeadParams, r: HeadResult, cfg: ITAConfig
+                    ) -> tuple[ItaJob, list[StepData]]:
+    """Job and steps of one attention head, from its golden result."""
+    m = cfg.m
+    steps = [StepData(StepKind.Q, 0, x, h.wq, h.bq, r.q.out),
+             StepData(StepKind.K, 0, x, h.wk, h.bk, r.k.out),
+             StepData(StepKind.V, 0, x, h.wv, h.bv, r.v.out),
+             *_pairs(r.q.out, r.k.out, r.v.out, r.qk, r.av, m),
+             StepData(StepKind.OW, 0, r.av.out, h.wo, h.bo, r.ow.out)]
+    job = ItaJob(Mode.ATTENTION, x.shape[0] // m, x.shape[1] // m, h.proj // m, 1,
+                 (h.rq_q, h.rq_k, h.rq_v, h.rq_qk, h.rq_av, h.rq_ow, PASS, PASS))
+    return job, steps
+
+
+def single_attention_steps(q: np.ndarray, k: np.ndarray, v: np.ndarray, rq_qk: Requant,
+                           rq_av: Requant, qk: StepResult, av: StepResult, cfg: ITAConfig
+                           ) -> tuple[ItaJob, list[StepData]]:
+    """Job and steps of Single-attention (QK, ITAMax, AV on given Q, K, V)."""
+    m = cfg.m
+    rq = (PASS, PASS, PASS, rq_qk, rq_av, PASS, PASS, PASS)
+    job = ItaJob(Mode.SINGLE_ATTENTION, q.shape[0] // m, 1, q.shape[1] // m, 1, rq)
+    return job, _pairs(q, k, v, qk, av, m)
+
+
+def feedforward_steps(x: np.ndarray, p: FFNParams, r: FFNResult, cfg: ITAConfig
+                      ) -> tuple[ItaJob, list[StepData]]:
+    """Job and steps of a feed-forward block, from its golden result."""
+    m = cfg.m
+    steps = [StepData(StepKind.F1, 0, x, p.w1, p.b1, r.f1.out),
+             StepData(StepKind.F2, 0, r.f1.out, p.w2, p.b2, r.f2.out)]
+    rq = (PASS,) * 6 + (p.rq_f1, p.rq_f2)
+    job = ItaJob(Mode.FEEDFORWARD, x.shape[0] // m, x.shape[1] // m, 1, p.w1.shape[1] // m,
+                 rq, p.act, p.rq_act, p.gelu)
+    return job, steps
+
+
+def linear_steps(x: np.ndarray, w: np.ndarray, b: np.ndarray, rq: Requant,
+                 act: Activation, rq_act: Requant, gelu: GeluConstants | None,
+                 out: np.ndarray, cfg: ITAConfig) -> tuple[ItaJob, list[StepData]]:
+    """Job and step of a linear layer (the F1 requantizer and the activation)."""
+    m = cfg.m
+    job = ItaJob(Mode.LINEAR, x.shape[0] // m, x.shape[1] // m, w.shape[1] // m, 1,
+                 (PASS,) * 6 + (rq, PASS), act, rq_act, gelu)
+    return job, [StepData(StepKind.F1, 0, x, w, b, out)]
+
+
+@dataclass
+class Streams:
+    """Every beat of a job's four streams, and where each step's outputs are."""
+
+    inp: np.ndarray      #: (beats, M) int8
+    weight: np.ndarray   #: (beats, M) int8
+    bias: np.ndarray     #: (beats, N) int64
+    out: np.ndarray      #: (beats, N) int8, expected
+    spans: list[tuple[StepData, int, int]] = field(default_factory=list)  #: output beats
+
+    @property
+    def macs(self) -> int:
+        """Multiply-accumulates the job performs (N*M per input beat)."""
+        return self.inp.shape[0] * self.weight.shape[1] * self.bias.shape[1]
+
+
+def _step_beats(cfg: ITAConfig, st: StepData):
+    m, n = cfg.m, cfg.n
+    ch = m // n
+    rows, inner, cols = st.a.shape[0] // m, st.a.shape[1] // m, st.b.shape[1] // m
+    a = np.asarray(st.a, dtype=np.int8).reshape(rows, m, inner, m).transpose(0, 2, 1, 3)
+    inp = np.broadcast_to(a[:, None, :, None], (rows, cols, inner, ch, m, m)).reshape(-1, m)
+    b = np.asarray(st.b, dtype=np.int8).reshape(inner, m, cols, ch, n).transpose(2, 0, 3, 4, 1)
+    weight = np.broadcast_to(b[None], (rows, cols, inner, ch, n, m)).reshape(-1, m)
+    if st.kind in BIAS_STEPS:
+        bias = np.broadcast_to(np.asarray(st.bias, dtype=np.int64).reshape(1, cols, ch, n),
+                               (rows, cols, ch, n)).reshape(-1, n)
+    else:
+        bias = np.zeros((0, n), dtype=np.int64)
+    out = (np.asarray(st.out, dtype=np.int8).reshape(rows, m, cols, ch, n)
+           .transpose(0, 2, 3, 1, 4).reshape(-1, n))
+    return inp, weight, bias, out
+
+
+def build_streams(cfg: ITAConfig, job: ItaJob, steps: list[StepData]) -> Streams:
+    """Return every beat of the job's streams, checking the steps match the job's program."""
+    program = step_list(job.mode, job.s)
+    got = [(st.kind, st.at) for st in steps]
+    if got != program:
+        raise ValueError(f"steps {got} do not match the program of {job.mode.name}: {program}")
+    parts = [_step_beats(cfg, st) for st in steps]
+    spans, start = [], 0
+    for st, p in zip(steps, parts, strict=True):
+        spans.append((st, start, start + p[3].shape[0]))
+        start += p[3].shape[0]
+    inp, weight, bias, out = (np.concatenate([p[i] for p in parts]) for i in range(4))
+    return Streams(inp, weight, bias, out, spans)
+
+
+def output_matrix(cfg: ITAConfig, st: StepData, beats: np.ndarray) -> np.ndarray:
+    """Rebuild a step's output matrix from its output beats (the inverse of the out order)."""
+    m, n = cfg.m, cfg.n
+    rows, cols = st.out.shape[0] // m, st.out.shape[1] // m
+    return (beats.reshape(rows, cols, m // n, m, n).transpose(0, 3, 1, 2, 4)
+            .reshape(rows * m, cols * m))
