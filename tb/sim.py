@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -38,8 +39,8 @@ from amaranth.lib import wiring
 
 from .toolchain import check_toolchain, verilator_root
 
-__all__ = ["Build", "SimulationFailed", "to_verilog", "build", "run", "simulate", "params",
-           "waves_requested", "wave_format"]
+__all__ = ["Build", "SimulationFailed", "to_verilog", "cached_verilog", "build", "run",
+           "simulate", "params", "waves_requested", "wave_format"]
 
 #: Verilator options of every build. Warnings are reported by the lint flow, not here.
 BUILD_ARGS = ("-Wno-fatal", "-Wno-lint", "-Wno-style", "--x-assign", "0", "--x-initial", "0",
@@ -97,6 +98,33 @@ def to_verilog(component: wiring.Component, name: str) -> str:
     return _ZERO_INIT.sub("", amaranth_verilog.convert(component, name=name, emit_src=False))
 
 
+@cache
+def _source_hash() -> str:
+    """Hash of every Python source of ``hw`` and ``tb`` (what a design's Verilog depends on)."""
+    import hw
+
+    h = hashlib.sha256()
+    for pkg in (Path(hw.__file__).parent, Path(__file__).parent):
+        for f in sorted(pkg.rglob("*.py")):
+            h.update(str(f.relative_to(pkg.parent)).encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()
+
+
+def cached_verilog(factory: Callable[[], wiring.Component], name: str, key: str) -> str:
+    """Return the Verilog of ``factory()``, converting only when ``key`` (the generator's
+    parameters) or the ``hw``/``tb`` sources changed since the last conversion."""
+    digest = hashlib.sha256(f"{name}\0{key}\0{_source_hash()}".encode()).hexdigest()[:20]
+    path = _cache_root() / "verilog" / f"{name}-{digest}.v"
+    if path.exists():
+        return path.read_text()
+    text = to_verilog(factory(), name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+    return text
+
+
 def _cache_root() -> Path:
     default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
     return Path(os.environ.get("TINYITA_CACHE", default / "tinyita" / "verilator"))
@@ -121,16 +149,21 @@ def _locked(path: Path):
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
-def build(design: wiring.Component | str, *, name: str = "top", waves: bool | None = None,
+def build(design: wiring.Component | str | Callable[[], wiring.Component], *,
+          name: str = "top", key: str | None = None, waves: bool | None = None,
           vlt: str = "") -> Build:
     """Build (or reuse) a Verilator model of ``design``.
 
     Parameters
     ----------
-    design : Component or str
-        An Amaranth component, or Verilog text whose top module is ``name``.
+    design : Component, str or callable
+        An Amaranth component, Verilog text whose top module is ``name``, or a function that
+        makes the component; with ``key`` the Verilog is cached (see :func:`cached_verilog`),
+        which saves the conversion of big designs.
     name : str
         The top module name.
+    key : str, optional
+        The generator parameters of a ``design`` given as a function.
     waves : bool, optional
         Build with FST tracing; default from ``TINYITA_WAVES``.
     vlt : str
@@ -141,7 +174,14 @@ def build(design: wiring.Component | str, *, name: str = "top", waves: bool | No
     check_toolchain()
     if waves is None:
         waves = waves_requested()
-    text = design if isinstance(design, str) else to_verilog(design, name)
+    if isinstance(design, str):
+        text = design
+    elif isinstance(design, wiring.Component):
+        text = to_verilog(design, name)
+    else:
+        if key is None:
+            raise ValueError("build: a design given as a function needs a key")
+        text = cached_verilog(design, name, key)
     trace = {"fst": ["--trace-fst"], "vcd": ["--trace"]}[wave_format()] if waves else []
     args = list(BUILD_ARGS) + trace + (["--trace-structs"] if waves else [])
     key = hashlib.sha256("\0".join([text, name, vlt, repr(args), _toolchain_identity()])

@@ -39,6 +39,7 @@ class DoubleBuffer(wiring.Component):
 
     def __init__(self, beat, beats: int):
         if beats < 1:
+            self._MustUse__silence = True
             raise ValueError(f"DoubleBuffer beats = {beats}: must be at least 1")
         self._beats = beats
         bank = data.ArrayLayout(beat, beats)

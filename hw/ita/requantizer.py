@@ -35,6 +35,7 @@ class Requantizer(wiring.Component):
 
     def __init__(self, lanes: int, acc_bits: int = ACC_BITS):
         if not 1 <= acc_bits <= ACC_BITS:
+            self._MustUse__silence = True
             raise ValueError(f"Requantizer acc_bits = {acc_bits}: must be in 1..{ACC_BITS}")
         self._lanes = lanes
         self._acc_bits = acc_bits

@@ -1,38 +1,98 @@
-"""The ITA engine on Verilator, bit-exact against sw.golden, step by step."""
+"""The ITA engine on Verilator, bit-exact against sw.golden step by step.
+
+Each pytest function runs a list of jobs in one simulator process on a cached build of the
+harness (one build per generator configuration). Every job is compared step by step (Q, K,
+V, each QK/AV pair, OW, F1, F2) with the golden model; the failure message names the
+configuration, the job and its seed, the step and the first differing element.
+"""
 
 import cocotb
+import numpy as np
 import pytest
 
 from hw.ita.config import Activation, ITAConfig, Mode
+from sw.golden import Requant
 from tb import sim
 from tb.ita.bench import ITABench
 from tb.ita.cases import random_job
 from tb.ita.harness import ITAHarness
-from tb.ita.streams import build_streams
-
-DEPTH = 8192
+from tb.ita.streams import ItaJob, Streams, build_streams, output_matrix
 
 
-def harness_build(cfg: ITAConfig, depth: int = DEPTH) -> sim.Build:
-    return sim.build(ITAHarness(cfg, depth), name=f"ita_n{cfg.n}_m{cfg.m}_k{cfg.softmax_shift}")
+def depth_for(cfg: ITAConfig) -> int:
+    """Beats per harness memory: 2 MiB of input beats at most."""
+    return 16384 if cfg.m <= 32 else 8192
+
+
+def harness_build(cfg: ITAConfig) -> sim.Build:
+    depth = depth_for(cfg)
+    return sim.build(lambda: ITAHarness(cfg, depth), key=f"{cfg} {depth}",
+                     name=f"ita_n{cfg.n}_m{cfg.m}_k{cfg.softmax_shift}")
+
+
+# --- inside the simulator --------------------------------------------------------------------
+
+async def _run_job(bench: ITABench, cfg: ITAConfig, case: dict):
+    job, steps = random_job(cfg, Mode[case["mode"]], s=case["s"], e=case["e"], p=case["p"],
+                            f=case["f"], act=Activation[case["act"]], seed=case["seed"])
+    streams = build_streams(cfg, job, steps)
+    result = await bench.run(job, streams, stall=case["stall"], seed=case["seed"])
+    bench.check(streams, result, f"n={cfg.n} m={cfg.m} k={cfg.softmax_shift} {case}")
+    return result, streams
 
 
 @cocotb.test()
 async def ita_jobs(dut):
-    """Run every job in the parameters on one simulator process."""
+    """Run the jobs in the parameters, back to back."""
     p = sim.params()
     cfg = ITAConfig(**p["cfg"])
-    bench = ITABench(dut, cfg, p["depth"])
+    bench = ITABench(dut, cfg, depth_for(cfg))
     await bench.reset()
     for case in p["cases"]:
-        job, steps = random_job(cfg, Mode[case["mode"]], s=case["s"], e=case["e"],
-                                p=case["p"], f=case["f"], act=Activation[case["act"]],
-                                seed=case["seed"])
-        streams = build_streams(cfg, job, steps)
-        result = await bench.run(job, streams, stall=case["stall"], seed=case["seed"])
-        bench.check(streams, result, f"n={cfg.n} m={cfg.m} k={cfg.softmax_shift} {case}")
+        result, _ = await _run_job(bench, cfg, case)
         dut._log.info(f"{case}: {result.cycles} cycles, {result.issued} rows issued")
 
+
+@cocotb.test()
+async def ita_multihead(dut):
+    """Several heads as repeated attention jobs; the head sum of the hardware's outputs
+    (software's part, as in the reference) equals the golden multi-head output."""
+    p = sim.params()
+    cfg = ITAConfig(**p["cfg"])
+    bench = ITABench(dut, cfg, depth_for(cfg))
+    await bench.reset()
+    outs, golden = [], []
+    for h in range(p["heads"]):
+        result, streams = await _run_job(bench, cfg, dict(p["case"], seed=p["case"]["seed"] + h))
+        ow, first, last = streams.spans[-1]
+        outs.append(output_matrix(cfg, ow, result.out[first:last]))
+        golden.append(ow.out)
+    head_sum = Requant(100, 8, 0)
+    np.testing.assert_array_equal(head_sum(np.sum(outs, axis=0, dtype=np.int64)),
+                                  head_sum(np.sum(golden, axis=0, dtype=np.int64)),
+                                  err_msg=f"head sum, {p}")
+
+
+@cocotb.test()
+async def ita_rejects_bad_jobs(dut):
+    """A job with a size of 0 or above max_tiles, or an unknown activation, ends at once with
+    ``error`` and consumes nothing; the next valid job runs normally."""
+    p = sim.params()
+    cfg = ITAConfig(**p["cfg"])
+    bench = ITABench(dut, cfg, depth_for(cfg))
+    await bench.reset()
+    empty = Streams(*(np.zeros((0, w), np.int64) for w in (cfg.m, cfg.m, cfg.n, cfg.n)))
+    bad = [ItaJob(Mode.LINEAR, 0), ItaJob(Mode.LINEAR, 1, e=cfg.max_tiles + 1),
+           ItaJob(Mode.ATTENTION, 1, p=0), ItaJob(Mode.FEEDFORWARD, 1, f=0),
+           ItaJob(Mode.LINEAR, 1, act=3)]
+    for job in bad:
+        result = await bench.run(job, empty, max_cycles=50)
+        assert result.error, f"{job} was not rejected"
+        assert result.issued == 0 and result.out.shape[0] == 0 and result.cycles < 10
+    await _run_job(bench, cfg, p["after"])
+
+
+# --- pytest ----------------------------------------------------------------------------------
 
 def case(mode: str, s: int, e: int = 1, p: int = 1, f: int = 1, act: str = "IDENTITY",
          seed: int = 1, stall: float = 0.0) -> dict:
@@ -40,24 +100,75 @@ def case(mode: str, s: int, e: int = 1, p: int = 1, f: int = 1, act: str = "IDEN
             "stall": stall}
 
 
-def run_cases(cfg: ITAConfig, cases: list[dict]) -> None:
-    sim.run(harness_build(cfg), __name__, tests="ita_jobs",
-            params={"cfg": cfg.__dict__, "depth": DEPTH, "cases": cases})
+def run(cfg: ITAConfig, test: str = "ita_jobs", **params) -> None:
+    sim.run(harness_build(cfg), __name__, tests=test, params={"cfg": cfg.__dict__, **params})
 
 
 SMALL = ITAConfig(n=4, m=16, softmax_shift=5)
+MEDIUM = ITAConfig(n=8, m=32, softmax_shift=0)
+DEFAULT = ITAConfig(n=16, m=64, softmax_shift=5)
+DEFAULT_K0 = ITAConfig(n=16, m=64, softmax_shift=0)
+STALLS = [0.0, 0.3]
 
 
-@pytest.mark.parametrize("stall", [0.0, 0.3])
-def test_linear(stall):
-    run_cases(SMALL, [case("LINEAR", 1, 1, 1, stall=stall),
-                      case("LINEAR", 2, 3, 2, seed=2, stall=stall)])
+@pytest.mark.parametrize("stall", STALLS)
+def test_attention_sizes(stall):
+    """Attention heads with S, E, P from 1 to 4 tiles in mixed combinations."""
+    sizes = [(1, 1, 1), (2, 3, 1), (4, 2, 3), (3, 4, 2), (1, 2, 4)]
+    run(SMALL, cases=[case("ATTENTION", s, e, p, seed=10 + i, stall=stall)
+                      for i, (s, e, p) in enumerate(sizes)])
 
 
-def test_scratch():
-    run_cases(SMALL, [case("FEEDFORWARD", 1, 1, 1, 1, act="RELU"),
-                      case("FEEDFORWARD", 2, 1, 1, 3, act="GELU", seed=3),
-                      case("SINGLE_ATTENTION", 1, 1, 1),
-                      case("SINGLE_ATTENTION", 2, 1, 2, seed=4),
-                      case("ATTENTION", 1, 1, 1),
-                      case("ATTENTION", 2, 3, 2, seed=5, stall=0.3)])
+@pytest.mark.parametrize("stall", STALLS)
+def test_feedforward_activations(stall):
+    cases = [case("FEEDFORWARD", s, e, 1, f, act=act, seed=20 + i, stall=stall)
+             for i, ((s, e, f), act) in enumerate([((1, 1, 1), "IDENTITY"), ((2, 3, 4), "RELU"),
+                                                   ((4, 1, 2), "GELU"), ((1, 4, 3), "GELU")])]
+    run(SMALL, cases=cases)
+
+
+@pytest.mark.parametrize("stall", STALLS)
+def test_linear_and_single_attention(stall):
+    cases = [case("LINEAR", 1, 1, 1, seed=30, stall=stall),
+             case("LINEAR", 3, 2, 4, act="RELU", seed=31, stall=stall),
+             case("LINEAR", 4, 4, 1, act="GELU", seed=32, stall=stall),
+             case("SINGLE_ATTENTION", 1, 1, 1, seed=33, stall=stall),
+             case("SINGLE_ATTENTION", 3, 1, 2, seed=34, stall=stall),
+             case("SINGLE_ATTENTION", 4, 1, 4, seed=35, stall=stall)]
+    run(SMALL, cases=cases)
+
+
+def test_multihead():
+    run(SMALL, "ita_multihead", heads=3, case=case("ATTENTION", 2, 2, 1, seed=40, stall=0.2))
+
+
+def test_rejected_jobs():
+    run(SMALL, "ita_rejects_bad_jobs", after=case("LINEAR", 1, 2, 1, seed=41))
+
+
+@pytest.mark.parametrize("stall", STALLS)
+def test_medium_k0(stall):
+    """N=8, M=32 with softmax_shift 0."""
+    run(MEDIUM, cases=[case("ATTENTION", 2, 2, 2, seed=50, stall=stall),
+                       case("FEEDFORWARD", 2, 1, 1, 3, act="GELU", seed=51, stall=stall),
+                       case("SINGLE_ATTENTION", 3, 1, 1, seed=52, stall=stall),
+                       case("LINEAR", 1, 2, 1, act="RELU", seed=53, stall=stall)])
+
+
+@pytest.mark.parametrize("stall", STALLS)
+def test_default_engine(stall):
+    """N=16, M=64 (the published design) with softmax_shift 5."""
+    run(DEFAULT, cases=[case("ATTENTION", 2, 2, 1, seed=60, stall=stall),
+                        case("FEEDFORWARD", 1, 2, 1, 2, act="RELU", seed=61, stall=stall),
+                        case("LINEAR", 2, 1, 2, act="GELU", seed=62, stall=stall)])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cfg", [DEFAULT, DEFAULT_K0], ids=["k5", "k0"])
+@pytest.mark.parametrize("seed", [70, 71, 72])
+def test_default_engine_sweep(cfg, seed):
+    """The published size with more tiles, both shifts, several seeds, stalls."""
+    run(cfg, cases=[case("ATTENTION", 3, 2, 2, seed=seed, stall=0.25),
+                    case("SINGLE_ATTENTION", 4, 1, 2, seed=seed + 100),
+                    case("FEEDFORWARD", 2, 2, 1, 4, act="GELU", seed=seed + 200, stall=0.1),
+                    case("LINEAR", 4, 3, 2, act="RELU", seed=seed + 300)])

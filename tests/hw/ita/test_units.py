@@ -1,0 +1,187 @@
+"""Small units of the ITA engine in Amaranth's simulator, against sw.golden."""
+
+import numpy as np
+import pytest
+
+from hw.ita.activation import ActivationUnit
+from hw.ita.config import Activation, ITAConfig
+from hw.ita.divider import InverseDivider
+from hw.ita.double_buffer import DoubleBuffer
+from hw.ita.itamax import ITAMax
+from hw.ita.pe_array import PEArray
+from hw.ita.requantizer import Requantizer
+from sw.golden import GeluConstants, Requant, activation, itamax_stages, requantize
+from tb.pysim import run_pysim
+
+
+def test_requantizer_matches_golden():
+    rng = np.random.default_rng(0)
+    lanes = 4
+    n = 300
+    acc = rng.integers(-(2 ** 25), 2 ** 25, (n, lanes))
+    acc[:8] = [[2 ** 25 - 1] * lanes, [-(2 ** 25)] * lanes, [1, -1, 3, -3]] + [[0] * lanes] * 5
+    consts = [(int(rng.integers(0, 256)), int(rng.integers(0, 32)), int(rng.integers(-128, 128)))
+              for _ in range(n)]
+    consts[2] = (1, 1, 0)   # rounding of +-0.5 and +-1.5
+    dut = Requantizer(lanes)
+    got = []
+
+    async def bench(ctx):
+        for i in range(n + Requantizer.LATENCY):
+            if i < n:
+                ctx.set(dut.x, [int(v) for v in acc[i]])
+                ctx.set(dut.rq, dict(zip(("mult", "shift", "add"), consts[i], strict=True)))
+            await ctx.tick()
+            if i + 1 >= Requantizer.LATENCY:
+                got.append([ctx.get(dut.y[j]) for j in range(lanes)])
+
+    run_pysim(dut, bench)
+    want = [requantize(acc[i], *consts[i]).tolist() for i in range(n)]
+    assert got[:n] == want
+
+
+@pytest.mark.parametrize("act", list(Activation))
+def test_activation_matches_golden(act):
+    lanes = 4
+    q = np.arange(-128, 128).reshape(-1, lanes)
+    gelu = GeluConstants.for_scale(3 / 127)
+    rq = Requant(200, 12, -5)
+    dut = ActivationUnit(lanes)
+    got = []
+
+    async def bench(ctx):
+        ctx.set(dut.act, act)
+        ctx.set(dut.gelu_b, gelu.q_b)
+        ctx.set(dut.gelu_c, gelu.q_c)
+        ctx.set(dut.rq, {"mult": rq.mult, "shift": rq.shift, "add": rq.add})
+        for i in range(len(q) + ActivationUnit.LATENCY):
+            if i < len(q):
+                ctx.set(dut.q, [int(v) for v in q[i]])
+            await ctx.tick()
+            if i + 1 >= ActivationUnit.LATENCY:
+                got.append([ctx.get(dut.y[j]) for j in range(lanes)])
+
+    run_pysim(dut, bench)
+    assert np.array(got[:len(q)]).ravel().tolist() == \
+        activation(q.ravel(), act, rq, gelu).tolist()
+
+
+def test_divider():
+    divisors = [0, 1, 255, 256, 257, 300, 1000, 65280, 65281, 2 ** 17, 511, 4095]
+    divisors += np.random.default_rng(1).integers(256, 2 ** 18, 60).tolist()
+    dut = InverseDivider(19, 7)
+    got = {}
+
+    async def bench(ctx):
+        for i in range(len(divisors) + InverseDivider.LATENCY + 1):
+            if i < len(divisors):
+                ctx.set(dut.i_valid, 1)
+                ctx.set(dut.i_divisor, divisors[i])
+                ctx.set(dut.i_tag, i % 128)
+            else:
+                ctx.set(dut.i_valid, 0)
+            await ctx.tick()
+            if ctx.get(dut.o_valid):
+                got[len(got)] = (ctx.get(dut.o_tag), ctx.get(dut.o_quotient))
+        assert not ctx.get(dut.busy)
+
+    run_pysim(dut, bench)
+    want = {i: (i % 128, min(255, 65280 // d) if d else 255) for i, d in enumerate(divisors)}
+    assert got == want
+
+
+@pytest.mark.parametrize("k", [0, 5])
+def test_itamax_stages(k):
+    """Stage 1 over interleaved rows (as QK produces them), stage 2, then stage 3."""
+    cfg = ITAConfig(n=4, m=8, softmax_shift=k, max_tiles=4)
+    rng = np.random.default_rng(k)
+    cols = 24                      # 6 groups per row, not a multiple of M
+    logits = rng.integers(-128, 128, (cfg.m, cols))
+    logits[3] = 127
+    logits[4, :] = -128
+    want = itamax_stages(logits, group=cfg.n, k=k)
+    dut = ITAMax(cfg)
+    got = np.zeros((cfg.m, cols), dtype=np.int64)
+
+    async def bench(ctx):
+        groups = cols // cfg.n
+        for g in range(groups):
+            for r in range(cfg.m):
+                ctx.set(dut.s1_valid, 1)
+                ctx.set(dut.s1_row, r)
+                ctx.set(dut.s1_first, g == 0)
+                ctx.set(dut.s1_last, g == groups - 1)
+                ctx.set(dut.s1_x, [int(v) for v in logits[r, g * cfg.n:(g + 1) * cfg.n]])
+                await ctx.tick()
+        ctx.set(dut.s1_valid, 0)
+        for _ in range(20):
+            await ctx.tick()
+        assert not ctx.get(dut.busy)
+        for r in range(cfg.m):
+            for start in range(0, cols, cfg.m):
+                chunk = logits[r, start:start + cfg.m]
+                ctx.set(dut.s3_row, r)
+                ctx.set(dut.s3_x, [int(v) for v in chunk] + [0] * (cfg.m - len(chunk)))
+                await ctx.tick()
+                got[r, start:start + len(chunk)] = [ctx.get(dut.s3_a[c])
+                                                    for c in range(len(chunk))]
+
+    run_pysim(dut, bench)
+    np.testing.assert_array_equal(got, want.a)
+
+
+def test_pe_array():
+    cfg = ITAConfig(n=2, m=8)
+    rng = np.random.default_rng(2)
+    xs = rng.integers(-128, 256, (20, cfg.m))     # int8 and the unsigned A range
+    w = rng.integers(-128, 128, (cfg.n, cfg.m))
+    dut = PEArray(cfg)
+    got = []
+
+    async def bench(ctx):
+        ctx.set(dut.w, [[int(v) for v in row] for row in w])
+        for i in range(len(xs) + PEArray.LATENCY):
+            if i < len(xs):
+                ctx.set(dut.x, [int(v) for v in xs[i]])
+            await ctx.tick()
+            if i + 1 >= PEArray.LATENCY:
+                got.append([ctx.get(dut.d[j]) for j in range(cfg.n)])
+
+    run_pysim(dut, bench)
+    assert got[:len(xs)] == (xs @ w.T).tolist()
+
+
+def test_double_buffer_alternates_and_waits():
+    dut = DoubleBuffer(8, 3)
+
+    async def bench(ctx):
+        ctx.set(dut.load_en, 1)
+        ctx.set(dut.load.valid, 1)
+        sent = 0
+        for _ in range(12):
+            ctx.set(dut.load.payload, sent)
+            _, _, ready = await ctx.tick().sample(dut.load.ready)
+            if ready:
+                sent += 1
+        assert sent == 6 and ctx.get(dut.full) == 0b11       # both banks, then wait
+        assert [ctx.get(dut.banks[0][i]) for i in range(3)] == [0, 1, 2]
+        assert [ctx.get(dut.banks[1][i]) for i in range(3)] == [3, 4, 5]
+        ctx.set(dut.release, 1)
+        ctx.set(dut.release_bank, 0)
+        await ctx.tick()
+        ctx.set(dut.release, 0)
+        assert ctx.get(dut.full) == 0b10 and ctx.get(dut.load.ready) == 1
+
+    run_pysim(dut, bench)
+
+
+def test_parameters_are_validated():
+    from hw.ita.ita import ITA
+    with pytest.raises(ValueError, match="ITAConfig.n = 3"):
+        ITA(n=3)
+    with pytest.raises(ValueError, match="ITAConfig.m = 8 must be a multiple of n = 16"):
+        ITA(n=16, m=8)
+    with pytest.raises(ValueError, match="softmax_shift = 8"):
+        ITA(softmax_shift=8)
+    with pytest.raises(ValueError, match="DoubleBuffer beats = 0"):
+        DoubleBuffer(8, 0)
