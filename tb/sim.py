@@ -100,19 +100,22 @@ def to_verilog(component: wiring.Component, name: str) -> str:
 
 @cache
 def _source_hash() -> str:
-    """Hash of every Python source of ``hw`` and ``tb`` (what a design's Verilog depends on)."""
+    """Hash of the Python sources that hardware is generated from: ``hw``, the test-bench
+    hardware in ``tb/hdl`` and the harnesses (``tb/**/harness.py``)."""
     import hw
 
+    tb_root = Path(__file__).parent
+    files = [*Path(hw.__file__).parent.rglob("*.py"), *(tb_root / "hdl").rglob("*.py"),
+             *tb_root.rglob("harness.py")]
     h = hashlib.sha256()
-    for pkg in (Path(hw.__file__).parent, Path(__file__).parent):
-        for f in sorted(pkg.rglob("*.py")):
-            h.update(str(f.relative_to(pkg.parent)).encode() + b"\0" + f.read_bytes())
+    for f in sorted(files):
+        h.update(f.name.encode() + b"\0" + f.read_bytes())
     return h.hexdigest()
 
 
 def cached_verilog(factory: Callable[[], wiring.Component], name: str, key: str) -> str:
     """Return the Verilog of ``factory()``, converting only when ``key`` (the generator's
-    parameters) or the ``hw``/``tb`` sources changed since the last conversion."""
+    parameters) or the hardware sources changed since the last conversion."""
     digest = hashlib.sha256(f"{name}\0{key}\0{_source_hash()}".encode()).hexdigest()[:20]
     path = _cache_root() / "verilog" / f"{name}-{digest}.v"
     if path.exists():
@@ -237,11 +240,13 @@ def _failures(results: Path) -> tuple[int, list[str]]:
 
 
 def run(b: Build, module: str, *, tests: str | list[str] | None = None,
-        params: dict | None = None, seed: int = 0, label: str | None = None) -> None:
+        params: dict | None = None, seed: int = 0, label: str | None = None,
+        log_file: Path | None = None) -> None:
     """Run cocotb tests of ``module`` (a dotted module name) on a build.
 
     ``tests`` selects test functions by name (default: all in the module). ``params`` is
-    JSON-serialised and read inside the simulator with :func:`params`. Raises
+    JSON-serialised and read inside the simulator with :func:`params`. The simulator's output
+    goes to ``log_file`` when given, else to standard output. Raises
     :class:`SimulationFailed` when a test fails or when no test ran.
     """
     from cocotb_tools.runner import get_runner
@@ -260,7 +265,7 @@ def run(b: Build, module: str, *, tests: str | list[str] | None = None,
         runner.test(test_module=module, hdl_toplevel=b.toplevel, build_dir=b.directory,
                     test_dir=run_dir, testcase=tests, seed=seed, extra_env=env,
                     hdl_toplevel_lang="verilog",
-                    test_args=test_args, results_xml=str(results))
+                    test_args=test_args, results_xml=str(results), log_file=log_file)
     except SystemExit:
         pass
     finally:
@@ -272,8 +277,9 @@ def run(b: Build, module: str, *, tests: str | list[str] | None = None,
         shutil.rmtree(run_dir, ignore_errors=True)
     if failed or ran == 0:
         what = ", ".join(failed) if failed else "no test ran (check the module and test names)"
-        raise SimulationFailed(f"{module} on {b.toplevel}: {what}; the cocotb log is in the "
-                               f"captured output above{where}")
+        log = f"in {log_file}" if log_file else "in the captured output above"
+        raise SimulationFailed(f"{module} on {b.toplevel}: {what}; the cocotb log is {log}"
+                               f"{where}")
     if where:
         print(f"tinyita: waveform of {label}: {waves}")
 

@@ -2,10 +2,15 @@
 ``tb``; later parts add their subcommands here."""
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from . import __version__
+
+MODES = {"attention": "ATTENTION", "feedforward": "FEEDFORWARD", "linear": "LINEAR",
+         "single-attention": "SINGLE_ATTENTION"}
 
 
 def cmd_version(args: argparse.Namespace) -> int:
@@ -28,15 +33,93 @@ def cmd_version(args: argparse.Namespace) -> int:
     return 0
 
 
+def _engine(args: argparse.Namespace):
+    from hw.ita.config import ITAConfig
+
+    return ITAConfig(n=args.n, m=args.m, softmax_shift=args.softmax_shift,
+                     max_tiles=args.max_tiles)
+
+
+def cmd_verilog_ita(args: argparse.Namespace) -> int:
+    """Write the ITA engine's Verilog, its parameters and its Verilator waivers."""
+    from hw.ita.ita import ITA
+    from hw.verilog import write_verilog
+
+    cfg = _engine(args)
+    paths = write_verilog(ITA.from_config(cfg), "ita", args.output, dict(cfg.__dict__))
+    for p in paths.values():
+        print(p)
+    if args.lint:
+        from tb.lint import lint
+
+        problems = lint(paths["v"], "ita", paths["vlt"])
+        for line in problems:
+            print(line, file=sys.stderr)
+        print(f"lint: {len(problems)} warnings with verilator --lint-only -Wall")
+        return 1 if problems else 0
+    return 0
+
+
+def cmd_bench_ita(args: argparse.Namespace) -> int:
+    """Run one engine job without stalls and report cycles and utilisation."""
+    from hw.ita.config import Activation, Mode
+    from tb.ita.benchmark import run_benchmark
+
+    report = run_benchmark(_engine(args), Mode[MODES[args.mode]], seq=args.seq, emb=args.emb,
+                           proj=args.proj, ff=args.ff, act=Activation[args.act.upper()],
+                           seed=args.seed)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(f"{report['mode']}: {report['cycles']} cycles, {report['macs']} MACs, "
+              f"utilization {report['utilization']:.3f}, bit-exact {report['bit_exact']}")
+        for step, cycles in report["steps"].items():
+            print(f"  {step:3} {cycles} cycles")
+    return 0 if report["bit_exact"] else 1
+
+
+def _engine_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("engine parameters")
+    g.add_argument("--n", type=int, default=16, help="dot-product engines (default 16)")
+    g.add_argument("--m", type=int, default=64, help="tile edge and dot length (default 64)")
+    g.add_argument("--softmax-shift", type=int, default=5, help="ITAMax k (default 5)")
+    g.add_argument("--max-tiles", type=int, default=8,
+                   help="largest size in tiles of M (default 8)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tinyita",
         description="Generate, simulate and benchmark the tinyita RISC-V + ITA cluster.")
     parser.add_argument("--version", action="version", version=f"tinyita {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
     p = sub.add_parser("version", help="print the versions of tinyita, Amaranth, cocotb and "
                                        "the Verilator it will use")
     p.set_defaults(func=cmd_version)
+
+    verilog = sub.add_parser("verilog", help="generate Verilog").add_subparsers(
+        dest="design", metavar="DESIGN", required=True)
+    p = verilog.add_parser("ita", help="the ITA engine with stream interfaces")
+    _engine_options(p)
+    p.add_argument("-o", "--output", type=Path, required=True, help="output directory")
+    p.add_argument("--lint", action="store_true",
+                   help="also run verilator --lint-only -Wall with the waivers")
+    p.set_defaults(func=cmd_verilog_ita)
+
+    bench = sub.add_parser("bench", help="measure cycles on Verilator").add_subparsers(
+        dest="design", metavar="DESIGN", required=True)
+    p = bench.add_parser("ita", help="one engine job, no stalls")
+    _engine_options(p)
+    p.add_argument("--mode", choices=list(MODES), default="attention")
+    p.add_argument("--seq", type=int, default=256, help="S (default 256)")
+    p.add_argument("--emb", type=int, default=256, help="E (default 256)")
+    p.add_argument("--proj", type=int, default=256, help="P (default 256)")
+    p.add_argument("--ff", type=int, default=512, help="F (default 512)")
+    p.add_argument("--act", choices=["identity", "relu", "gelu"], default="identity")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_bench_ita)
     return parser
 
 
@@ -46,7 +129,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    return args.func(args)
+    try:
+        return args.func(args)
+    except ValueError as e:
+        print(f"tinyita: error: {e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from .activation import ActivationUnit
 from .config import Activation, ITAConfig
 from .double_buffer import DoubleBuffer
 from .itamax import ITAMax
-from .layouts import bias_layout, input_layout, job_layout, output_layout, tiles_bits, weight_layout
+from .layouts import bias_layout, input_layout, job_layout, output_layout, weight_layout
 from .pe_array import OPERAND_BITS, PEArray
 from .requantizer import Requantizer
 from .sequencer import Granularity, TileSequencer
@@ -123,21 +123,23 @@ class ITA(wiring.Component):
 
         # --- job acceptance ---------------------------------------------------------------
         job = Signal(job_layout(cfg))
-        start = Signal()
-        m.d.sync += [start.eq(0), self.done.eq(0)]
+        m.d.sync += self.done.eq(0)
         m.d.comb += self.job.ready.eq(~self.busy)
         p = self.job.payload
-        t = tiles_bits(cfg)
         sizes_ok = Cat(*[(v != 0) & (v <= cfg.max_tiles) for v in (p.s, p.e, p.p, p.f)]).all()
-        ok = sizes_ok & (p.act <= Activation.GELU) & (t > 0)
-        with m.If(self.job.valid & ~self.busy):
-            with m.If(ok):
-                m.d.sync += [job.eq(p), start.eq(1), self.busy.eq(1), self.error.eq(0)]
-            with m.Else():
-                m.d.sync += [self.error.eq(1), self.done.eq(1)]
+        ok = sizes_ok & (p.act <= Activation.GELU)
+        start = Signal()
+        m.d.comb += start.eq(self.job.valid & ~self.busy & ok)
+        with m.If(start):
+            m.d.sync += [job.eq(p), self.busy.eq(1), self.error.eq(0)]
+        with m.Elif(self.job.valid & ~self.busy):
+            m.d.sync += [self.error.eq(1), self.done.eq(1)]
+        # the sequencers start in the accepting cycle, from the payload
         for seq in (wseq, bseq, iseq):
-            m.d.comb += [seq.start.eq(start), seq.mode.eq(job.mode), seq.s.eq(job.s),
-                         seq.e.eq(job.e), seq.p.eq(job.p), seq.f.eq(job.f)]
+            m.d.comb += seq.start.eq(start)
+            for name in ("mode", "s", "e", "p", "f"):
+                m.d.comb += getattr(seq, name).eq(Mux(start, getattr(p, name),
+                                                      getattr(job, name)))
 
         # --- pipeline bookkeeping ---------------------------------------------------------
         tag = _tag_layout(cfg)
@@ -242,6 +244,6 @@ class ITA(wiring.Component):
                      ofifo.r_en.eq(self.out.ready)]
 
         # --- end of job -------------------------------------------------------------------
-        with m.If(self.busy & ~start & iseq.done & pipe_empty & ~pipe[1].valid):
+        with m.If(self.busy & iseq.done & pipe_empty & ~pipe[1].valid):
             m.d.sync += [self.busy.eq(0), self.done.eq(1)]
         return m

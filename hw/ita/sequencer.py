@@ -90,8 +90,9 @@ class TileSequencer(wiring.Component):
         skip = by_tiles & ~self.done & ~step_has_bias(self.kind)
 
         def next_step_or_end():
-            m.d.sync += [self.kind.eq(nk), self.at.eq(nat), self.rt.eq(0), self.ct.eq(0),
-                         self.it.eq(0), self.done.eq(end)]
+            m.d.sync += [self.rt.eq(0), self.ct.eq(0), self.it.eq(0), self.done.eq(end)]
+            with m.If(~end):             # at the end, the last step stays visible
+                m.d.sync += [self.kind.eq(nk), self.at.eq(nat)]
 
         with m.If(self.start & self.done):
             m.d.sync += [self.kind.eq(first_step(self.mode)), self.at.eq(0), self.rt.eq(0),

@@ -1,4 +1,4 @@
-"""A stream source that plays beats from a memory the test bench fills in bulk."""
+"""A stream source that plays beats from a ring buffer the test bench refills in bulk."""
 
 from amaranth import Module
 from amaranth.lib import memory, stream, wiring
@@ -10,53 +10,60 @@ __all__ = ["StreamSource"]
 
 
 class StreamSource(wiring.Component):
-    """Send ``count`` beats from memory ``store`` (filled by the test bench through VPI),
-    holding ``valid`` off in a pseudo-random fraction ``stall / 256`` of the cycles.
+    """Send beats from ring buffer ``store`` (written by the test bench through VPI), holding
+    ``valid`` off in a pseudo-random fraction ``stall / 256`` of the cycles.
 
-    ``valid`` never depends on ``ready`` and stays up with a stable payload until the transfer.
+    Beat ``i`` lives in slot ``i % depth``. The bench writes beats ahead and raises ``limit``
+    (beats written so far); ``low`` tells it that half the ring has been sent and may be
+    refilled. ``valid`` never depends on ``ready`` and stays up with a stable payload until the
+    transfer.
 
     Parameters
     ----------
     shape : ShapeCastable
         Beat shape.
     depth : int
-        Beats the memory holds.
+        Slots in the ring (a power of two).
 
     Members
     -------
     o : Out(stream.Signature(shape))
     start : In(1)
-        Restart from beat 0 (and reload the stall generator with ``seed``).
-    count : In(range(depth + 1))
-        Beats to send.
+        Restart at beat 0 (and reload the stall generator with ``seed``).
+    limit : In(32)
+        Beats available (written) since ``start``.
     stall : In(8), seed : In(32)
-    sent : Out(range(depth + 1))
+    sent : Out(32)
         Beats sent since ``start``.
+    low : Out(1)
+        At most half a ring of written beats is left: the bench may write more.
     """
 
     def __init__(self, shape, depth: int):
+        if depth < 2 or depth & (depth - 1):
+            raise ValueError(f"StreamSource depth {depth}: must be a power of two >= 2")
         self._shape, self._depth = shape, depth
         super().__init__({
-            "o": Out(stream.Signature(shape)), "start": In(1),
-            "count": In(range(depth + 1)), "stall": In(8), "seed": In(32),
-            "sent": Out(range(depth + 1)),
+            "o": Out(stream.Signature(shape)), "start": In(1), "limit": In(32),
+            "stall": In(8), "seed": In(32), "sent": Out(32), "low": Out(1),
         })
 
     def elaborate(self, platform):
         m = Module()
-        m.submodules.store = store = memory.Memory(shape=self._shape, depth=self._depth,
-                                                   init=[])
+        depth = self._depth
+        m.submodules.store = store = memory.Memory(shape=self._shape, depth=depth, init=[])
         m.submodules.rng = rng = Xorshift()
         rd = store.read_port(domain="comb")
         m.d.comb += [rng.load.eq(self.start), rng.seed.eq(self.seed),
-                     rd.addr.eq(self.sent), self.o.payload.eq(rd.data)]
-        more = self.sent < self.count
+                     rd.addr.eq(self.sent[:(depth - 1).bit_length()]),
+                     self.o.payload.eq(rd.data),
+                     self.low.eq(self.limit - self.sent <= depth // 2)]
         go = rng.value[:8] >= self.stall
         with m.If(self.start):
             m.d.sync += [self.sent.eq(0), self.o.valid.eq(0)]
         with m.Elif(self.o.valid & self.o.ready):
             m.d.sync += [self.sent.eq(self.sent + 1),
-                         self.o.valid.eq((self.sent + 1 < self.count) & go)]
+                         self.o.valid.eq((self.sent + 1 < self.limit) & go)]
         with m.Elif(~self.o.valid):
-            m.d.sync += self.o.valid.eq(more & go)
+            m.d.sync += self.o.valid.eq((self.sent < self.limit) & go)
         return m

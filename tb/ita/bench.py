@@ -5,6 +5,7 @@ Runs inside the simulator on an :class:`~tb.ita.harness.ITAHarness`.
 
 from dataclasses import dataclass
 
+import cocotb
 import numpy as np
 from cocotb.triggers import ClockCycles
 
@@ -12,7 +13,7 @@ from hw.ita.config import ITAConfig
 from hw.ita.steps import StepKind
 
 from ..cocotb_util import start, wait_high
-from ..packing import pack_rows, unpack_rows
+from ..rings import RingSink, RingSource
 from .streams import ItaJob, Streams, output_matrix
 
 __all__ = ["RunResult", "ITABench"]
@@ -30,32 +31,23 @@ class RunResult:
 class ITABench:
     """Drive one harness: ``await bench.reset()``, then ``await bench.run(job, streams)``."""
 
-    def __init__(self, dut, cfg: ITAConfig, depth: int):
-        self.dut, self.cfg, self.depth = dut, cfg, depth
+    def __init__(self, dut, cfg: ITAConfig):
+        self.dut, self.cfg = dut, cfg
 
     async def reset(self) -> None:
         await start(self.dut)
-
-    def _load(self, name: str, beats: np.ndarray, bits: int) -> int:
-        if beats.shape[0] > self.depth:
-            raise ValueError(f"{name}: {beats.shape[0]} beats exceed the harness depth "
-                             f"{self.depth}")
-        mem = getattr(self.dut, f"{name}_src").store
-        for i, w in enumerate(pack_rows(beats, bits)):
-            mem[i].value = w
-        return beats.shape[0]
 
     async def run(self, job: ItaJob, streams: Streams, *, stall: float = 0.0, seed: int = 1,
                   max_cycles: int | None = None) -> RunResult:
         """Run ``job`` with ``streams``; ``stall`` is the probability that a stream is idle in
         a cycle (all four streams)."""
         dut, cfg = self.dut, self.cfg
-        if streams.out.shape[0] > self.depth:
-            raise ValueError(f"out: {streams.out.shape[0]} beats exceed the harness depth "
-                             f"{self.depth}")
-        dut.n_inp.value = self._load("inp", streams.inp, 8)
-        dut.n_weight.value = self._load("weight", streams.weight, 8)
-        dut.n_bias.value = self._load("bias", streams.bias, 24)
+        sources = [RingSource(dut, "inp", streams.inp, 8),
+                   RingSource(dut, "weight", streams.weight, 8),
+                   RingSource(dut, "bias", streams.bias, 24)]
+        sink = RingSink(dut, "out", cfg.n, 8)
+        for ring in (*sources, sink):
+            ring.prime()
         level = min(255, round(stall * 256))
         for s in ("inp", "weight", "bias", "out"):
             getattr(dut, f"stall_{s}").value = level
@@ -64,23 +56,26 @@ class ITABench:
         dut.start.value = 1
         await ClockCycles(dut.clk, 1)
         dut.start.value = 0
+        await ClockCycles(dut.clk, 1)   # counters reset by start are visible from here on
+        tasks = [cocotb.start_soon(r.feed()) for r in sources] + [cocotb.start_soon(sink.drain())]
         if max_cycles is None:
             max_cycles = int(streams.inp.shape[0] * 4 / max(0.05, 1 - stall) ** 2) + 2000
 
         def state() -> str:
             return (f"issued {int(dut.issued.value)} of {streams.inp.shape[0]} rows, "
-                    f"weights {int(dut.weight_src.sent.value)}/{streams.weight.shape[0]}, "
-                    f"biases {int(dut.bias_src.sent.value)}/{streams.bias.shape[0]}, "
-                    f"inputs {int(dut.inp_src.sent.value)}/{streams.inp.shape[0]}, "
+                    f"weights {int(dut.weight_sent.value)}/{streams.weight.shape[0]}, "
+                    f"biases {int(dut.bias_sent.value)}/{streams.bias.shape[0]}, "
+                    f"inputs {int(dut.inp_sent.value)}/{streams.inp.shape[0]}, "
                     f"outputs {int(dut.received.value)}/{streams.out.shape[0]}")
 
-        await wait_high(dut, dut.finished, max_cycles=max_cycles, state=state)
-        received = int(dut.received.value)
-        mem = dut.out_sink.store
-        words = [int(mem[i].value) for i in range(min(received, self.depth))]
-        out = unpack_rows(words, cfg.n, 8) if words else np.zeros((0, cfg.n), np.int64)
-        steps = {k.name: int(dut.step_cycles[k.value].value) for k in StepKind}
-        return RunResult(int(dut.cycles.value), int(dut.issued.value), steps, out,
+        try:
+            await wait_high(dut, dut.finished, max_cycles=max_cycles, state=state)
+        finally:
+            for t in tasks:
+                t.cancel()
+        packed = int(dut.step_cycles.value)
+        steps = {k.name: (packed >> (32 * k.value)) & 0xFFFF_FFFF for k in StepKind}
+        return RunResult(int(dut.cycles.value), int(dut.issued.value), steps, sink.collect(),
                          bool(int(dut.error.value)))
 
     def check(self, streams: Streams, result: RunResult, context: str) -> None:

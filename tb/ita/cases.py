@@ -13,6 +13,7 @@ from sw.golden import (
     FFNParams,
     GeluConstants,
     HeadParams,
+    MHAResult,
     Requant,
     attention_head,
     derive_gelu,
@@ -20,6 +21,7 @@ from sw.golden import (
     itamax,
     linear,
     matmul_step,
+    multi_head_attention,
     requant_for,
 )
 from sw.golden.layers import PASS
@@ -33,7 +35,7 @@ from .streams import (
     single_attention_steps,
 )
 
-__all__ = ["random_job"]
+__all__ = ["random_job", "random_mha"]
 
 TARGET_STD = 40.0
 
@@ -55,9 +57,9 @@ def _step(a, b, bias, *, unsigned: bool = False, cfg: ITAConfig) -> Requant:
     return _calibrated(matmul_step(a, b, bias, PASS, a_unsigned=unsigned, cfg=cfg).acc)
 
 
-def _head(rng, cfg: ITAConfig, s: int, e: int, p: int):
+def _head(rng, cfg: ITAConfig, s: int, e: int, p: int, x: np.ndarray | None = None):
     m = cfg.m
-    x = _int8(rng, (s * m, e * m))
+    x = _int8(rng, (s * m, e * m)) if x is None else x
     w = {n: _int8(rng, (e * m, p * m)) for n in ("q", "k", "v")}
     wo = _int8(rng, (p * m, e * m))
     acc_std = math.sqrt(e * m) * 74 * 74
@@ -116,3 +118,15 @@ def random_job(cfg: ITAConfig, mode: Mode, *, s: int, e: int = 1, p: int = 1, f:
     lin = linear(x, ffn.w1, ffn.b1, ffn.rq_f1, act, ffn.rq_act, ffn.gelu, cfg=cfg)
     return linear_steps(x, ffn.w1, ffn.b1, ffn.rq_f1, act, ffn.rq_act, ffn.gelu, lin.out,
                         cfg)
+
+
+def random_mha(cfg: ITAConfig, *, s: int, e: int, p: int, heads: int, seed: int = 0
+               ) -> tuple[MHAResult, list[tuple[ItaJob, list[StepData]]]]:
+    """Multi-head attention on one input: the golden result and one job per head."""
+    rng = np.random.default_rng(seed)
+    x = _int8(rng, (s * cfg.m, e * cfg.m))
+    params = [_head(rng, cfg, s, e, p, x)[1] for _ in range(heads)]
+    head_outs = [attention_head(x, h, cfg=cfg) for h in params]
+    total = np.sum([r.out.astype(np.int64) for r in head_outs], axis=0)
+    mha = multi_head_attention(x, params, _calibrated(total), cfg=cfg)
+    return mha, [attention_steps(x, h, r, cfg) for h, r in zip(params, mha.heads, strict=True)]

@@ -1,7 +1,8 @@
 """The ITA engine between memory-backed stream sources and a sink, with counters.
 
-The cocotb bench fills the sources' memories, sets the job and the stall rates, pulses
-``start`` and waits for ``finished``; the hardware runs on its own in between.
+The cocotb bench primes the sources' ring buffers, sets the job and the stall rates, pulses
+``start`` and waits for ``finished``; the hardware runs on its own in between, and the bench
+only refills or drains a ring every half ring (``tb.rings``).
 """
 
 from amaranth import Module, Signal
@@ -14,7 +15,7 @@ from hw.ita.layouts import bias_layout, input_layout, job_layout, output_layout,
 
 from ..hdl import StreamSink, StreamSource
 
-__all__ = ["ITAHarness"]
+__all__ = ["ITAHarness", "harness_build"]
 
 
 class ITAHarness(wiring.Component):
@@ -24,17 +25,19 @@ class ITAHarness(wiring.Component):
     ----------
     cfg : ITAConfig
     depth : int
-        Beats each source and the sink hold.
+        Slots in each ring buffer (a power of two).
 
     Members
     -------
     start : In(1)
         Reset the sources, the sink and the counters and submit ``job``.
     job : In(job_layout(cfg))
-    n_inp, n_weight, n_bias : In
-        Beats each source sends.
     stall_inp, stall_weight, stall_bias, stall_out : In(8)
         Stall rate of each stream, in 1/256.
+    inp_limit, weight_limit, bias_limit, out_limit : In(32)
+    inp_sent, weight_sent, bias_sent, out_received : Out(32)
+    inp_low, weight_low, bias_low, out_high : Out(1)
+        The ring-buffer handshake of each source and of the sink (``tb.rings``).
     seed : In(32)
     finished : Out(1)
         The engine reported ``done`` since ``start``.
@@ -46,19 +49,21 @@ class ITAHarness(wiring.Component):
     step_cycles : Out(ArrayLayout(32, 8))
         Cycles spent issuing each step (by ``StepKind``).
     received : Out(32)
-        Output beats.
+        Output beats (as ``out_received``).
     """
 
-    def __init__(self, cfg: ITAConfig, depth: int):
+    def __init__(self, cfg: ITAConfig, depth: int = 4096):
         self.cfg, self.depth = cfg, depth
-        d = range(depth + 1)
         super().__init__({
             "start": In(1), "job": In(job_layout(cfg)),
-            "n_inp": In(d), "n_weight": In(d), "n_bias": In(d),
             "stall_inp": In(8), "stall_weight": In(8), "stall_bias": In(8), "stall_out": In(8),
             "seed": In(32), "finished": Out(1), "error": Out(1), "cycles": Out(32),
             "issued": Out(32), "step_cycles": Out(data.ArrayLayout(32, 8)),
             "received": Out(32),
+            **{f"{n}_limit": In(32) for n in ("inp", "weight", "bias", "out")},
+            **{f"{n}_sent": Out(32) for n in ("inp", "weight", "bias")},
+            **{f"{n}_low": Out(1) for n in ("inp", "weight", "bias")},
+            "out_received": Out(32), "out_high": Out(1),
         })
 
     def elaborate(self, platform):
@@ -66,18 +71,22 @@ class ITAHarness(wiring.Component):
         cfg = self.cfg
         m.submodules.ita = ita = ITA.from_config(cfg)
         srcs = {}
-        for name, shape, count, stall, k in (
-                ("inp", input_layout(cfg), self.n_inp, self.stall_inp, 1),
-                ("weight", weight_layout(cfg), self.n_weight, self.stall_weight, 2),
-                ("bias", bias_layout(cfg), self.n_bias, self.stall_bias, 3)):
+        for name, shape, stall, k in (
+                ("inp", input_layout(cfg), self.stall_inp, 1),
+                ("weight", weight_layout(cfg), self.stall_weight, 2),
+                ("bias", bias_layout(cfg), self.stall_bias, 3)):
             src = m.submodules[f"{name}_src"] = StreamSource(shape, self.depth)
-            m.d.comb += [src.start.eq(self.start), src.count.eq(count), src.stall.eq(stall),
-                         src.seed.eq(self.seed * k)]
+            m.d.comb += [src.start.eq(self.start), src.stall.eq(stall),
+                         src.seed.eq(self.seed * k), src.limit.eq(getattr(self, f"{name}_limit")),
+                         getattr(self, f"{name}_sent").eq(src.sent),
+                         getattr(self, f"{name}_low").eq(src.low)]
             wiring.connect(m, src.o, getattr(ita, name))
             srcs[name] = src
         m.submodules.out_sink = sink = StreamSink(output_layout(cfg), self.depth)
         m.d.comb += [sink.start.eq(self.start), sink.stall.eq(self.stall_out),
-                     sink.seed.eq(self.seed), self.received.eq(sink.received)]
+                     sink.seed.eq(self.seed), sink.limit.eq(self.out_limit),
+                     self.received.eq(sink.received), self.out_received.eq(sink.received),
+                     self.out_high.eq(sink.high)]
         wiring.connect(m, ita.out, sink.i)
 
         job_valid = Signal()
@@ -98,3 +107,11 @@ class ITAHarness(wiring.Component):
                 m.d.sync += self.step_cycles[ita.step.as_value()].eq(
                     self.step_cycles[ita.step.as_value()] + 1)
         return m
+
+
+def harness_build(cfg: ITAConfig, depth: int = 4096):
+    """The cached Verilator build of the harness for ``cfg`` (shared by tests and benches)."""
+    from .. import sim
+
+    return sim.build(lambda: ITAHarness(cfg, depth), key=f"{cfg} {depth}",
+                     name=f"ita_n{cfg.n}_m{cfg.m}_k{cfg.softmax_shift}")

@@ -11,24 +11,11 @@ import numpy as np
 import pytest
 
 from hw.ita.config import Activation, ITAConfig, Mode
-from sw.golden import Requant
 from tb import sim
 from tb.ita.bench import ITABench
-from tb.ita.cases import random_job
-from tb.ita.harness import ITAHarness
+from tb.ita.cases import random_job, random_mha
+from tb.ita.harness import harness_build
 from tb.ita.streams import ItaJob, Streams, build_streams, output_matrix
-
-
-def depth_for(cfg: ITAConfig) -> int:
-    """Beats per harness memory: 2 MiB of input beats at most."""
-    return 16384 if cfg.m <= 32 else 8192
-
-
-def harness_build(cfg: ITAConfig) -> sim.Build:
-    depth = depth_for(cfg)
-    return sim.build(lambda: ITAHarness(cfg, depth), key=f"{cfg} {depth}",
-                     name=f"ita_n{cfg.n}_m{cfg.m}_k{cfg.softmax_shift}")
-
 
 # --- inside the simulator --------------------------------------------------------------------
 
@@ -46,7 +33,7 @@ async def ita_jobs(dut):
     """Run the jobs in the parameters, back to back."""
     p = sim.params()
     cfg = ITAConfig(**p["cfg"])
-    bench = ITABench(dut, cfg, depth_for(cfg))
+    bench = ITABench(dut, cfg)
     await bench.reset()
     for case in p["cases"]:
         result, _ = await _run_job(bench, cfg, case)
@@ -55,22 +42,21 @@ async def ita_jobs(dut):
 
 @cocotb.test()
 async def ita_multihead(dut):
-    """Several heads as repeated attention jobs; the head sum of the hardware's outputs
-    (software's part, as in the reference) equals the golden multi-head output."""
+    """Multi-head attention as repeated attention jobs on one input; the head sum of the
+    engine's outputs (software's part, as in the reference) equals the golden output."""
     p = sim.params()
     cfg = ITAConfig(**p["cfg"])
-    bench = ITABench(dut, cfg, depth_for(cfg))
+    bench = ITABench(dut, cfg)
     await bench.reset()
-    outs, golden = [], []
-    for h in range(p["heads"]):
-        result, streams = await _run_job(bench, cfg, dict(p["case"], seed=p["case"]["seed"] + h))
+    mha, jobs = random_mha(cfg, s=p["s"], e=p["e"], p=p["p"], heads=p["heads"], seed=p["seed"])
+    total = np.zeros_like(mha.head_sum)
+    for h, (job, steps) in enumerate(jobs):
+        streams = build_streams(cfg, job, steps)
+        result = await bench.run(job, streams, stall=p["stall"], seed=p["seed"] + h)
+        bench.check(streams, result, f"head {h} of {p}")
         ow, first, last = streams.spans[-1]
-        outs.append(output_matrix(cfg, ow, result.out[first:last]))
-        golden.append(ow.out)
-    head_sum = Requant(100, 8, 0)
-    np.testing.assert_array_equal(head_sum(np.sum(outs, axis=0, dtype=np.int64)),
-                                  head_sum(np.sum(golden, axis=0, dtype=np.int64)),
-                                  err_msg=f"head sum, {p}")
+        total += output_matrix(cfg, ow, result.out[first:last])
+    np.testing.assert_array_equal(total, mha.head_sum, err_msg=f"head sum, {p}")
 
 
 @cocotb.test()
@@ -79,7 +65,7 @@ async def ita_rejects_bad_jobs(dut):
     ``error`` and consumes nothing; the next valid job runs normally."""
     p = sim.params()
     cfg = ITAConfig(**p["cfg"])
-    bench = ITABench(dut, cfg, depth_for(cfg))
+    bench = ITABench(dut, cfg)
     await bench.reset()
     empty = Streams(*(np.zeros((0, w), np.int64) for w in (cfg.m, cfg.m, cfg.n, cfg.n)))
     bad = [ItaJob(Mode.LINEAR, 0), ItaJob(Mode.LINEAR, 1, e=cfg.max_tiles + 1),
@@ -139,7 +125,7 @@ def test_linear_and_single_attention(stall):
 
 
 def test_multihead():
-    run(SMALL, "ita_multihead", heads=3, case=case("ATTENTION", 2, 2, 1, seed=40, stall=0.2))
+    run(SMALL, "ita_multihead", s=2, e=3, p=1, heads=3, seed=40, stall=0.2)
 
 
 def test_rejected_jobs():

@@ -1,0 +1,79 @@
+"""Throughput of the ITA engine: one job on Verilator without stalls, measured in cycles.
+
+``run_benchmark`` builds a harness deep enough for the job, runs it and returns a JSON-ready
+dict; the cocotb test ``ita_benchmark`` is the part that runs inside the simulator.
+"""
+
+import json
+import tempfile
+from pathlib import Path
+
+import cocotb
+
+from hw.ita.config import Activation, ITAConfig, Mode
+
+from .. import sim
+from .bench import ITABench
+from .cases import random_job
+from .harness import harness_build
+from .streams import build_streams
+
+__all__ = ["run_benchmark"]
+
+
+@cocotb.test()
+async def ita_benchmark(dut):
+    p = sim.params()
+    cfg = ITAConfig(**p["cfg"])
+    job, steps = random_job(cfg, Mode(p["mode"]), s=p["s"], e=p["e"], p=p["p"], f=p["f"],
+                            act=Activation(p["act"]), seed=p["seed"])
+    streams = build_streams(cfg, job, steps)
+    bench = ITABench(dut, cfg)
+    await bench.reset()
+    result = await bench.run(job, streams, stall=0.0, seed=p["seed"])
+    try:
+        bench.check(streams, result, "benchmark")
+        bit_exact, mismatch = True, None
+    except AssertionError as e:
+        bit_exact, mismatch = False, str(e)
+    peak = cfg.n * cfg.m
+    report = {
+        "cycles": result.cycles, "macs": streams.macs, "peak_macs_per_cycle": peak,
+        "utilization": streams.macs / (result.cycles * peak),
+        "issue_cycles": result.issued,
+        "steps": {k: v for k, v in result.step_cycles.items() if v},
+        "bit_exact": bit_exact,
+    }
+    if mismatch:
+        report["mismatch"] = mismatch
+    Path(p["result"]).write_text(json.dumps(report))
+
+
+def run_benchmark(cfg: ITAConfig, mode: Mode, *, seq: int, emb: int, proj: int, ff: int,
+                  act: Activation = Activation.IDENTITY, seed: int = 0) -> dict:
+    """Run one job of ``mode`` with sizes in elements and return the measurements.
+
+    Sizes must be multiples of ``cfg.m`` within ``cfg.max_size``; the error names the size.
+    """
+    tiles = {}
+    for name, v in (("seq", seq), ("emb", emb), ("proj", proj), ("ff", ff)):
+        if v <= 0 or v % cfg.m or v > cfg.max_size:
+            raise ValueError(f"--{name} {v}: must be a positive multiple of M = {cfg.m} up to "
+                             f"{cfg.max_size} (max_tiles {cfg.max_tiles})")
+        tiles[name] = v // cfg.m
+    s, e, p, f = tiles["seq"], tiles["emb"], tiles["proj"], tiles["ff"]
+    build = harness_build(cfg)
+    with tempfile.TemporaryDirectory(prefix="tinyita-bench-") as tmp:
+        result = Path(tmp) / "result.json"
+        log = Path(tmp) / "sim.log"
+        params = {"cfg": cfg.__dict__, "mode": int(mode), "s": s, "e": e, "p": p, "f": f,
+                  "act": int(act), "seed": seed, "result": str(result)}
+        try:
+            sim.run(build, __name__, tests="ita_benchmark", params=params, log_file=log,
+                    label="bench")
+        except sim.SimulationFailed as err:
+            raise RuntimeError(f"{err}\n{log.read_text()[-3000:]}") from None
+        report = json.loads(result.read_text())
+    return {"engine": {"n": cfg.n, "m": cfg.m, "softmax_shift": cfg.softmax_shift},
+            "mode": mode.name.lower(), "seq": seq, "emb": emb, "proj": proj, "ff": ff,
+            **report}
