@@ -7,10 +7,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from hw.ita.config import Activation, Mode
+
 from . import __version__
 
-MODES = {"attention": "ATTENTION", "feedforward": "FEEDFORWARD", "linear": "LINEAR",
-         "single-attention": "SINGLE_ATTENTION"}
+MODES = {mode.name.lower().replace("_", "-"): mode for mode in Mode}
+ACTIVATIONS = {act.name.lower(): act for act in Activation}
 
 
 def cmd_version(args: argparse.Namespace) -> int:
@@ -62,11 +64,10 @@ def cmd_verilog_ita(args: argparse.Namespace) -> int:
 
 def cmd_bench_ita(args: argparse.Namespace) -> int:
     """Run one engine job without stalls and report cycles and utilisation."""
-    from hw.ita.config import Activation, Mode
     from tb.ita.benchmark import run_benchmark
 
-    report = run_benchmark(_engine(args), Mode[MODES[args.mode]], seq=args.seq, emb=args.emb,
-                           proj=args.proj, ff=args.ff, act=Activation[args.act.upper()],
+    report = run_benchmark(_engine(args), MODES[args.mode], seq=args.seq, emb=args.emb,
+                           proj=args.proj, ff=args.ff, act=ACTIVATIONS[args.act],
                            seed=args.seed)
     if args.json:
         print(json.dumps(report, indent=2))
@@ -116,7 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--emb", type=int, default=256, help="E (default 256)")
     p.add_argument("--proj", type=int, default=256, help="P (default 256)")
     p.add_argument("--ff", type=int, default=512, help="F (default 512)")
-    p.add_argument("--act", choices=["identity", "relu", "gelu"], default="identity")
+    p.add_argument("--act", choices=list(ACTIVATIONS), default="identity",
+                   help="activation of F1 and Linear")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_bench_ita)

@@ -127,7 +127,7 @@ class ITA(wiring.Component):
         m.d.comb += self.job.ready.eq(~self.busy)
         p = self.job.payload
         sizes_ok = Cat(*[(v != 0) & (v <= cfg.max_tiles) for v in (p.s, p.e, p.p, p.f)]).all()
-        ok = sizes_ok & (p.act <= Activation.GELU)
+        ok = sizes_ok & (p.act <= max(Activation))
         start = Signal()
         m.d.comb += start.eq(self.job.valid & ~self.busy & ok)
         with m.If(start):

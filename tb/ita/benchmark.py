@@ -49,31 +49,37 @@ async def ita_benchmark(dut):
     Path(p["result"]).write_text(json.dumps(report))
 
 
+#: The sizes each mode uses (the others are irrelevant and set to one tile).
+SIZES = {Mode.ATTENTION: ("seq", "emb", "proj"), Mode.SINGLE_ATTENTION: ("seq", "proj"),
+         Mode.FEEDFORWARD: ("seq", "emb", "ff"), Mode.LINEAR: ("seq", "emb", "proj")}
+
+
 def run_benchmark(cfg: ITAConfig, mode: Mode, *, seq: int, emb: int, proj: int, ff: int,
                   act: Activation = Activation.IDENTITY, seed: int = 0) -> dict:
     """Run one job of ``mode`` with sizes in elements and return the measurements.
 
-    Sizes must be multiples of ``cfg.m`` within ``cfg.max_size``; the error names the size.
+    The sizes the mode uses must be multiples of ``cfg.m`` within ``cfg.max_size``; the error
+    names the size.
     """
-    tiles = {}
-    for name, v in (("seq", seq), ("emb", emb), ("proj", proj), ("ff", ff)):
+    given = {"seq": seq, "emb": emb, "proj": proj, "ff": ff}
+    used = {name: given[name] for name in SIZES[Mode(mode)]}
+    tiles = dict.fromkeys(given, 1)
+    for name, v in used.items():
         if v <= 0 or v % cfg.m or v > cfg.max_size:
             raise ValueError(f"--{name} {v}: must be a positive multiple of M = {cfg.m} up to "
                              f"{cfg.max_size} (max_tiles {cfg.max_tiles})")
         tiles[name] = v // cfg.m
-    s, e, p, f = tiles["seq"], tiles["emb"], tiles["proj"], tiles["ff"]
-    build = harness_build(cfg)
     with tempfile.TemporaryDirectory(prefix="tinyita-bench-") as tmp:
         result = Path(tmp) / "result.json"
         log = Path(tmp) / "sim.log"
-        params = {"cfg": cfg.__dict__, "mode": int(mode), "s": s, "e": e, "p": p, "f": f,
-                  "act": int(act), "seed": seed, "result": str(result)}
+        params = {"cfg": cfg.__dict__, "mode": int(mode), "s": tiles["seq"],
+                  "e": tiles["emb"], "p": tiles["proj"], "f": tiles["ff"], "act": int(act),
+                  "seed": seed, "result": str(result)}
         try:
-            sim.run(build, __name__, tests="ita_benchmark", params=params, log_file=log,
-                    label="bench")
+            sim.run(harness_build(cfg), __name__, tests="ita_benchmark", params=params,
+                    log_file=log, label="bench")
         except sim.SimulationFailed as err:
             raise RuntimeError(f"{err}\n{log.read_text()[-3000:]}") from None
         report = json.loads(result.read_text())
     return {"engine": {"n": cfg.n, "m": cfg.m, "softmax_shift": cfg.softmax_shift},
-            "mode": mode.name.lower(), "seq": seq, "emb": emb, "proj": proj, "ff": ff,
-            **report}
+            "mode": Mode(mode).name.lower(), **used, **report}

@@ -1,0 +1,24 @@
+"""``tinyita bench ita`` prints one JSON object measured in cycles."""
+
+import json
+
+from tinyita.cli import main
+
+
+def test_bench_ita_json(capsys):
+    assert main(["bench", "ita", "--n", "4", "--m", "16", "--mode", "attention", "--seq", "32",
+                 "--emb", "32", "--proj", "16", "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert r["bit_exact"] is True
+    assert r["peak_macs_per_cycle"] == 64
+    assert r["macs"] == 64 * r["issue_cycles"]
+    assert r["utilization"] == r["macs"] / (r["cycles"] * 64)
+    assert set(r["steps"]) == {"Q", "K", "V", "QK", "AV", "OW"}
+    assert sum(r["steps"].values()) <= r["cycles"]
+    assert {"seq", "emb", "proj"} <= set(r) and "ff" not in r
+
+
+def test_bench_rejects_bad_size(capsys):
+    assert main(["bench", "ita", "--n", "4", "--m", "16", "--mode", "linear", "--seq", "24",
+                 "--json"]) == 2
+    assert "--seq 24: must be a positive multiple of M = 16" in capsys.readouterr().err
