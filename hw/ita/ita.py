@@ -142,8 +142,13 @@ class ITA(wiring.Component):
                                                       getattr(job, name)))
 
         # --- pipeline bookkeeping ---------------------------------------------------------
+        # cycle (after the row is accepted) at which each unit takes the row
+        at_pe = 2
+        at_acc = at_pe + PEArray.LATENCY
+        at_rq = at_acc + Accumulator.LATENCY
+        at_act = at_rq + Requantizer.LATENCY
+        depth = at_act + ActivationUnit.LATENCY          # the output FIFO and ITAMax stage 1
         tag = _tag_layout(cfg)
-        depth = 13
         pipe = [Signal(tag, name=f"p{i}") for i in range(depth + 1)]   # pipe[i]: cycle i
         inflight = Signal(range(depth + 2))
         pipe_empty = Signal()
@@ -192,21 +197,23 @@ class ITA(wiring.Component):
         m.d.sync += inflight.eq(inflight + fire - pipe[depth].valid)
 
         # --- cycle 1: register the row; ITAMax stage 3 normalises it for A*V --------------
+        assert at_pe == 1 + ITAMax.S3_LATENCY
         x1, x2 = Signal(input_layout(cfg)), Signal(input_layout(cfg))
         m.d.sync += [x1.eq(self.inp.payload), x2.eq(x1)]
         m.d.comb += [itamax.s3_row.eq(pipe[1].r), itamax.s3_x.eq(x1)]
 
-        # --- cycles 2-3: the PE array on the chosen weight bank ---------------------------
+        # --- the PE array on the row's weight bank; the bank is free after its last row ----
+        p_pe = pipe[at_pe]
         operand = Signal(data.ArrayLayout(signed(OPERAND_BITS), mm))
         for k in range(mm):
-            m.d.comb += operand[k].eq(Mux(pipe[2].av, itamax.s3_a[k], x2[k]))
+            m.d.comb += operand[k].eq(Mux(p_pe.av, itamax.s3_a[k], x2[k]))
         m.d.comb += [pes.x.eq(operand),
-                     pes.w.eq(Mux(pipe[2].bank, wbuf.banks[1], wbuf.banks[0])),
-                     wbuf.release.eq(pipe[2].valid & pipe[2].release_w),
-                     wbuf.release_bank.eq(pipe[2].bank)]
+                     pes.w.eq(Mux(p_pe.bank, wbuf.banks[1], wbuf.banks[0])),
+                     wbuf.release.eq(p_pe.valid & p_pe.release_w),
+                     wbuf.release_bank.eq(p_pe.bank)]
 
-        # --- cycles 4-5: accumulate, bias at the last inner tile --------------------------
-        p4 = pipe[2 + PEArray.LATENCY]
+        # --- accumulate, bias at the last inner tile --------------------------------------
+        p4 = pipe[at_acc]
         bias_bank = Signal(data.ArrayLayout(bias_layout(cfg).elem_shape, mm))
         m.d.comb += bias_bank.eq(Mux(p4.bbank, bbuf.banks[1], bbuf.banks[0]))
         bias = Signal(bias_layout(cfg))
@@ -216,12 +223,10 @@ class ITA(wiring.Component):
                      acc.last.eq(p4.last), acc.d.eq(pes.d), acc.bias.eq(bias),
                      bbuf.release.eq(p4.valid & p4.release_b), bbuf.release_bank.eq(p4.bbank)]
 
-        # --- cycles 6-7: requantize with the step's constants -----------------------------
-        p6 = pipe[4 + Accumulator.LATENCY]
-        m.d.comb += [rqu.x.eq(acc.sum), rqu.rq.eq(job.rq[p6.rq])]
+        # --- requantize with the step's constants -----------------------------------------
+        m.d.comb += [rqu.x.eq(acc.sum), rqu.rq.eq(job.rq[pipe[at_rq].rq])]
 
-        # --- cycles 8-12: activation (F1 and Linear), bypassed otherwise ------------------
-        p8 = pipe[6 + Requantizer.LATENCY]
+        # --- activation (F1 and Linear), bypassed otherwise -------------------------------
         m.d.comb += [actu.q.eq(rqu.y), actu.act.eq(job.act), actu.gelu_b.eq(job.gelu_b),
                      actu.gelu_c.eq(job.gelu_c), actu.rq.eq(job.act_rq)]
         bypass = [rqu.y]
@@ -229,10 +234,8 @@ class ITA(wiring.Component):
             d = Signal(output_layout(cfg), name=f"bypass{i}")
             m.d.sync += d.eq(bypass[-1])
             bypass.append(d)
-        assert 8 + ActivationUnit.LATENCY == depth, "pipeline depth out of date"
-        del p8
 
-        # --- cycle 13: output FIFO and ITAMax stage 1 -------------------------------------
+        # --- output FIFO and ITAMax stage 1 -----------------------------------------------
         pl = pipe[depth]
         result = Signal(output_layout(cfg))
         m.d.comb += result.eq(Mux(pl.act, actu.y, bypass[-1]))

@@ -66,7 +66,7 @@ class ITABench:
                     f"weights {int(dut.weight_sent.value)}/{streams.weight.shape[0]}, "
                     f"biases {int(dut.bias_sent.value)}/{streams.bias.shape[0]}, "
                     f"inputs {int(dut.inp_sent.value)}/{streams.inp.shape[0]}, "
-                    f"outputs {int(dut.received.value)}/{streams.out.shape[0]}")
+                    f"outputs {int(dut.out_received.value)}/{streams.out.shape[0]}")
 
         try:
             await wait_high(dut, dut.finished, max_cycles=max_cycles, state=state)

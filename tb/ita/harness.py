@@ -48,8 +48,6 @@ class ITAHarness(wiring.Component):
         Cycles in which a row entered the PE array.
     step_cycles : Out(ArrayLayout(32, 8))
         Cycles spent issuing each step (by ``StepKind``).
-    received : Out(32)
-        Output beats (as ``out_received``).
     """
 
     def __init__(self, cfg: ITAConfig, depth: int = 4096):
@@ -59,7 +57,6 @@ class ITAHarness(wiring.Component):
             "stall_inp": In(8), "stall_weight": In(8), "stall_bias": In(8), "stall_out": In(8),
             "seed": In(32), "finished": Out(1), "error": Out(1), "cycles": Out(32),
             "issued": Out(32), "step_cycles": Out(data.ArrayLayout(32, 8)),
-            "received": Out(32),
             **{f"{n}_limit": In(32) for n in ("inp", "weight", "bias", "out")},
             **{f"{n}_sent": Out(32) for n in ("inp", "weight", "bias")},
             **{f"{n}_low": Out(1) for n in ("inp", "weight", "bias")},
@@ -85,7 +82,7 @@ class ITAHarness(wiring.Component):
         m.submodules.out_sink = sink = StreamSink(output_layout(cfg), self.depth)
         m.d.comb += [sink.start.eq(self.start), sink.stall.eq(self.stall_out),
                      sink.seed.eq(self.seed), sink.limit.eq(self.out_limit),
-                     self.received.eq(sink.received), self.out_received.eq(sink.received),
+                     self.out_received.eq(sink.received),
                      self.out_high.eq(sink.high)]
         wiring.connect(m, ita.out, sink.i)
 
