@@ -58,6 +58,10 @@ class ITAConfig:
         if not 0 <= self.softmax_shift <= 7:
             raise ValueError(
                 f"ITAConfig.softmax_shift = {self.softmax_shift}: must be in 0..7")
+        if self.n * self.m > 4096:
+            raise ValueError(f"ITAConfig n * m = {self.n * self.m}: must be at most 4096 (a "
+                             "weight chunk of n x m bytes is one signal, and Amaranth's netlist "
+                             "caps a signal below 65536 bits)")
         if not 1 <= self.max_tiles <= 64:
             raise ValueError(f"ITAConfig.max_tiles = {self.max_tiles}: must be in 1..64")
         if self.max_size * 255 * 128 >= 2 ** (ACC_BITS - 1) - 2 ** (BIAS_BITS - 1):

@@ -1,18 +1,20 @@
 """A two-bank buffer: one bank fills from a stream while the other is read."""
 
 from amaranth import Module, Mux, Signal
-from amaranth.lib import data, stream, wiring
+from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 __all__ = ["DoubleBuffer"]
 
 
 class DoubleBuffer(wiring.Component):
-    """Two banks of ``beats`` stream beats each, filled in turn and read whole.
+    """Two banks of ``beats`` stream beats each, filled in turn, read ``word`` beats at a time.
 
-    The weight buffer (N beats of M weights: one weight chunk) and the bias buffer (M/N beats
-    of N biases: one output tile) are instances. A bank is *full* from its last beat until the
-    reader releases it; the loader fills the banks alternately and waits for a free one.
+    The weight buffer (a bank is a weight tile: M beats of M weights, read one chunk of N rows
+    at a time) and the bias buffer (a bank is the M biases of an output tile: 4 beats read at
+    once) are instances. A bank is *full* from its last beat until the reader releases it; the
+    loader fills the banks alternately and waits for a free one. The banks are a memory of
+    ``word``-beat words written one beat at a time.
 
     Parameters
     ----------
@@ -20,6 +22,8 @@ class DoubleBuffer(wiring.Component):
         Shape of one stream beat.
     beats : int
         Beats per bank.
+    word : int
+        Beats per read word; divides ``beats``.
 
     Members
     -------
@@ -33,38 +37,48 @@ class DoubleBuffer(wiring.Component):
         Per bank: holds a complete set of beats not yet released.
     release : In(1), release_bank : In(1)
         Free bank ``release_bank``.
-    banks : Out(ArrayLayout(ArrayLayout(beat, beats), 2))
-        The contents of both banks.
+    rd_bank : In(1), rd_word : In(range(beats // word))
+    rd_data : Out(ArrayLayout(beat, word))
+        Word ``rd_word`` of bank ``rd_bank`` (combinational).
     """
 
-    def __init__(self, beat, beats: int):
-        if beats < 1:
+    def __init__(self, beat, beats: int, word: int = 1):
+        if beats < 1 or word < 1 or beats % word:
             self._MustUse__silence = True
-            raise ValueError(f"DoubleBuffer beats = {beats}: must be at least 1")
-        self._beats = beats
-        bank = data.ArrayLayout(beat, beats)
+            raise ValueError(f"DoubleBuffer beats = {beats}, word = {word}: need beats >= 1 "
+                             "and a word that divides them")
+        self._beat, self._beats, self._word = beat, beats, word
         super().__init__({
             "load": In(stream.Signature(beat)), "load_en": In(1), "loaded": Out(1),
             "full": Out(2), "release": In(1), "release_bank": In(1),
-            "banks": Out(data.ArrayLayout(bank, 2)),
+            "rd_bank": In(1), "rd_word": In(range(max(2, beats // word))),
+            "rd_data": Out(data.ArrayLayout(beat, word)),
         })
 
     def elaborate(self, platform):
         m = Module()
+        words = self._beats // self._word
+        m.submodules.store = store = memory.Memory(
+            shape=data.ArrayLayout(self._beat, self._word), depth=2 * words, init=[])
+        wr = store.write_port(granularity=1)          # one lane per beat of the word
+        rd = store.read_port(domain="comb")
+        m.d.comb += [rd.addr.eq(self.rd_bank * words + self.rd_word), self.rd_data.eq(rd.data)]
+
         wp = Signal()                                 # bank being filled
         idx = Signal(range(max(2, self._beats)))      # next beat within it
         last = idx == self._beats - 1
         m.d.comb += self.load.ready.eq(self.load_en & ~self.full.bit_select(wp, 1))
         fire = self.load.valid & self.load.ready
-        m.d.comb += self.loaded.eq(fire & last)
+        m.d.comb += [self.loaded.eq(fire & last),
+                     wr.addr.eq(wp * words + idx // self._word)]
+        for lane in range(self._word):
+            m.d.comb += [wr.data[lane].eq(self.load.payload),
+                         wr.en[lane].eq(fire & (idx % self._word == lane))]
         full_next = Signal(2)
         m.d.comb += full_next.eq(self.full)
         with m.If(self.release):
             m.d.comb += full_next.bit_select(self.release_bank, 1).eq(0)
         with m.If(fire):
-            for b in range(2):
-                with m.If(wp == b):
-                    m.d.sync += self.banks[b][idx].eq(self.load.payload)
             m.d.sync += idx.eq(Mux(last, 0, idx + 1))
             with m.If(last):
                 m.d.sync += wp.eq(~wp)

@@ -5,8 +5,9 @@ from amaranth.lib import data
 
 from .config import ITAConfig
 
-__all__ = ["RequantLayout", "GELU_B_BITS", "GELU_C_BITS", "SHIFT_BITS", "job_layout",
-           "tiles_bits", "input_layout", "weight_layout", "bias_layout", "output_layout"]
+__all__ = ["RequantLayout", "GELU_B_BITS", "GELU_C_BITS", "SHIFT_BITS", "BIAS_BEATS",
+           "job_layout", "tiles_bits", "input_layout", "weight_layout", "bias_layout",
+           "output_layout"]
 
 #: Width of a requantizer shift (0..31).
 SHIFT_BITS = 5
@@ -30,11 +31,13 @@ def job_layout(cfg: ITAConfig) -> data.StructLayout:
     """The configuration of one job: mode, sizes in tiles, requantizers and activation.
 
     ``rq`` holds one requantizer per step in the order of ``config.STEPS`` (Q, K, V, QK, AV,
-    OW, F1, F2); Linear uses F1's.
+    OW, F1, F2); Linear uses F1's. ``overlap`` lets the job start while the previous one
+    finishes (set it only when the job does not read the previous job's outputs).
     """
     t = tiles_bits(cfg)
     return data.StructLayout({
         "mode": unsigned(2),
+        "overlap": unsigned(1),
         "s": unsigned(t),
         "e": unsigned(t),
         "p": unsigned(t),
@@ -58,10 +61,15 @@ def weight_layout(cfg: ITAConfig) -> data.ArrayLayout:
 
 
 def bias_layout(cfg: ITAConfig) -> data.ArrayLayout:
-    """One bias beat: N 24-bit biases."""
-    return data.ArrayLayout(signed(24), cfg.n)
+    """One bias beat: M/4 biases as 32-bit words (M bytes, as in memory); the engine uses
+    their low 24 bits. Four beats hold the M biases of an output tile."""
+    return data.ArrayLayout(signed(32), cfg.m // 4)
+
+
+#: Bias beats per output tile.
+BIAS_BEATS = 4
 
 
 def output_layout(cfg: ITAConfig) -> data.ArrayLayout:
-    """One output beat: N int8 results of one row."""
-    return data.ArrayLayout(signed(8), cfg.n)
+    """One output beat: a row of M int8 results of an output tile."""
+    return data.ArrayLayout(signed(8), cfg.m)

@@ -4,12 +4,13 @@ software (``step_list``, plain Python) so both follow one definition.
 
 | step | rows R | inner I | columns C | bias | notes |
 |---|---|---|---|---|---|
-| Q, K, V | S | E | P | yes | |
+| Q, K | S | E | P | per column | Q = X Wq, K = X Wk |
+| V | P | E | S | per row | V^T = Wv^T X^T: V comes out transposed |
 | QK | 1 (row tile ``at``) | P | S | no | ITAMax stage 1 on the output |
 | AV | 1 (row tile ``at``) | S | P | no | input normalised by ITAMax stage 3 |
-| OW | S | P | E | yes | |
-| F1 | S | E | F (P in Linear) | yes | activation |
-| F2 | S | F | E | yes | |
+| OW | S | P | E | per column | |
+| F1 | S | E | F (P in Linear) | per column | activation |
+| F2 | S | F | E | per column | |
 
 Attention runs Q, K, V, then QK(at), AV(at) for every row tile ``at``, then OW;
 Single-attention only the QK/AV pairs; Feed-forward F1, F2; Linear F1 alone.
@@ -21,7 +22,8 @@ from amaranth.lib import enum
 from .config import Mode
 
 __all__ = ["StepKind", "BIAS_STEPS", "step_list", "step_dims", "first_step", "next_step",
-           "step_has_bias", "step_needs_drain", "step_dims_hw"]
+           "step_has_bias", "step_bias_per_row", "step_needs_drain",
+           "step_weights_need_drain", "step_dims_hw"]
 
 
 class StepKind(enum.Enum, shape=3):
@@ -56,7 +58,7 @@ def step_dims(kind: StepKind, mode: Mode, s: int, e: int, p: int, f: int
               ) -> tuple[int, int, int]:
     """Return ``(R, I, C)`` of a step in tiles (plain Python)."""
     return {
-        StepKind.Q: (s, e, p), StepKind.K: (s, e, p), StepKind.V: (s, e, p),
+        StepKind.Q: (s, e, p), StepKind.K: (s, e, p), StepKind.V: (p, e, s),
         StepKind.QK: (1, p, s), StepKind.AV: (1, s, p), StepKind.OW: (s, p, e),
         StepKind.F1: (s, e, p if Mode(mode) is Mode.LINEAR else f), StepKind.F2: (s, f, e),
     }[kind]
@@ -91,23 +93,34 @@ def step_has_bias(kind: Value) -> Value:
     return (kind != StepKind.QK) & (kind != StepKind.AV)
 
 
+def step_bias_per_row(kind: Value) -> Value:
+    """Whether the step's bias runs along rows (V, computed transposed) instead of columns."""
+    return kind == StepKind.V
+
+
 def step_needs_drain(kind: Value, at: Value) -> Value:
-    """Whether a step reads outputs of earlier steps of the job (Q, K for the first QK; the
-    logits for AV; O for OW; F1 for F2), so it may start only when they have left the engine."""
+    """Whether a step's inputs are outputs of earlier steps of the job (Q for the first QK,
+    the logits for AV, O for OW, F1 for F2): its first input row may be read only when they
+    have left the engine."""
     return (((kind == StepKind.QK) & (at == 0)) | (kind == StepKind.AV)
             | (kind == StepKind.OW) | (kind == StepKind.F2))
+
+
+def step_weights_need_drain(kind: Value, at: Value) -> Value:
+    """Whether a step's weights are outputs of the job (K for the first QK). Other steps load
+    their first weight tile while the previous step finishes."""
+    return (kind == StepKind.QK) & (at == 0)
 
 
 def step_dims_hw(kind: Value, mode: Value, s: Value, e: Value, p: Value, f: Value
                  ) -> tuple[Value, Value, Value]:
     """Return ``(R, I, C)`` in tiles as Amaranth expressions."""
-    qkv = (kind == StepKind.Q) | (kind == StepKind.K) | (kind == StepKind.V)
-    r = Mux((kind == StepKind.QK) | (kind == StepKind.AV), 1, s)
-    i = Mux(qkv | (kind == StepKind.F1), e,
+    qk_ = (kind == StepKind.Q) | (kind == StepKind.K)
+    r = Mux((kind == StepKind.QK) | (kind == StepKind.AV), 1, Mux(kind == StepKind.V, p, s))
+    i = Mux(qk_ | (kind == StepKind.V) | (kind == StepKind.F1), e,
         Mux((kind == StepKind.QK) | (kind == StepKind.OW), p,
         Mux(kind == StepKind.AV, s, f)))
-    c = Mux(qkv, p,
-        Mux(kind == StepKind.QK, s,
-        Mux(kind == StepKind.AV, p,
-        Mux(kind == StepKind.F1, Mux(mode == Mode.LINEAR, p, f), e))))
+    c = Mux(qk_ | (kind == StepKind.AV), p,
+        Mux((kind == StepKind.QK) | (kind == StepKind.V), s,
+        Mux(kind == StepKind.F1, Mux(mode == Mode.LINEAR, p, f), e)))
     return r, i, c

@@ -44,8 +44,8 @@ class ITABench:
         dut, cfg = self.dut, self.cfg
         sources = [RingSource(dut, "inp", streams.inp, 8),
                    RingSource(dut, "weight", streams.weight, 8),
-                   RingSource(dut, "bias", streams.bias, 24)]
-        sink = RingSink(dut, "out", cfg.n, 8)
+                   RingSource(dut, "bias", streams.bias, 32)]
+        sink = RingSink(dut, "out", cfg.m, 8)
         for ring in (*sources, sink):
             ring.prime()
         level = min(255, round(stall * 256))
@@ -75,6 +75,7 @@ class ITABench:
                 t.cancel()
         packed = int(dut.step_cycles.value)
         steps = {k.name: (packed >> (32 * k.value)) & 0xFFFF_FFFF for k in StepKind}
+        steps["other"] = (packed >> (32 * 8)) & 0xFFFF_FFFF
         return RunResult(int(dut.cycles.value), int(dut.issued.value), steps, sink.collect(),
                          bool(int(dut.error.value)))
 

@@ -5,7 +5,7 @@ The cocotb bench primes the sources' ring buffers, sets the job and the stall ra
 only refills or drains a ring every half ring (``tb.rings``).
 """
 
-from amaranth import Module, Signal
+from amaranth import Module, Mux, Signal
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -46,8 +46,9 @@ class ITAHarness(wiring.Component):
         Cycles from ``start`` to ``finished``.
     issued : Out(32)
         Cycles in which a row entered the PE array.
-    step_cycles : Out(ArrayLayout(32, 8))
-        Cycles spent issuing each step (by ``StepKind``).
+    step_cycles : Out(ArrayLayout(32, 9))
+        Busy cycles while issuing each step (by ``StepKind``), and (index 8) busy cycles
+        outside the steps: before a job's first issue and after its last.
     """
 
     def __init__(self, cfg: ITAConfig, depth: int = 4096):
@@ -56,7 +57,7 @@ class ITAHarness(wiring.Component):
             "start": In(1), "job": In(job_layout(cfg)),
             "stall_inp": In(8), "stall_weight": In(8), "stall_bias": In(8), "stall_out": In(8),
             "seed": In(32), "finished": Out(1), "error": Out(1), "cycles": Out(32),
-            "issued": Out(32), "step_cycles": Out(data.ArrayLayout(32, 8)),
+            "issued": Out(32), "step_cycles": Out(data.ArrayLayout(32, 9)),
             **{f"{n}_limit": In(32) for n in ("inp", "weight", "bias", "out")},
             **{f"{n}_sent": Out(32) for n in ("inp", "weight", "bias")},
             **{f"{n}_low": Out(1) for n in ("inp", "weight", "bias")},
@@ -100,9 +101,9 @@ class ITAHarness(wiring.Component):
             with m.If(~self.finished & ~ita.done):
                 m.d.sync += self.cycles.eq(self.cycles + 1)
             m.d.sync += self.issued.eq(self.issued + ita.issue)
+            bucket = Mux(ita.walking, ita.step.as_value(), 8)
             with m.If(ita.busy):
-                m.d.sync += self.step_cycles[ita.step.as_value()].eq(
-                    self.step_cycles[ita.step.as_value()] + 1)
+                m.d.sync += self.step_cycles[bucket].eq(self.step_cycles[bucket] + 1)
         return m
 
 

@@ -1,17 +1,18 @@
 """The stream order of the ITA engine, in NumPy: what each stream carries for a job, built
 from golden-model matrices, and the packing of a job into the engine's configuration.
 
-For a step with R x I x C tiles (``hw.ita.steps``), the engine walks, outermost first, row
-tiles ``rt``, column tiles ``ct``, inner tiles ``it`` and chunks ``ch`` of N columns:
+Every beat is a row of M bytes. For a step with R x I x C tiles (``hw.ita.steps``), the engine
+walks, outermost first, row tiles ``rt``, column tiles ``ct`` and inner tiles ``it``:
 
-- ``weight``: per (rt, ct, it, ch), N beats: beat j holds ``B[it*M:(it+1)*M, ct*M + ch*N + j]``
-  (one column of the weight matrix over one inner tile);
-- ``inp``: per (rt, ct, it, ch), M beats: beat r holds ``A[rt*M + r, it*M:(it+1)*M]``;
-- ``bias`` (steps with bias): per (rt, ct), M/N beats: beat c holds
-  ``bias[ct*M + c*N : ct*M + (c+1)*N]``;
-- ``out``: per (rt, ct), M/N * M beats, chunk-major: ``out[rt*M + r, ct*M + ch*N : +N]``.
+- ``weight``: per (rt, ct, it), M beats: beat c holds ``B[it*M:(it+1)*M, ct*M + c]`` (one
+  column of the weight matrix over one inner tile: a row of B^T);
+- ``inp``: per (rt, ct, it), M beats: beat r holds ``A[rt*M + r, it*M:(it+1)*M]``;
+- ``bias`` (steps with bias): per (rt, ct), 4 beats of M/4 int32: the tile's M biases,
+  ``bias[ct*M : ct*M + M]`` (or ``bias[rt*M : rt*M + M]`` for V, whose bias runs along rows);
+- ``out``: per (rt, ct), M beats: beat r holds ``out[rt*M + r, ct*M : ct*M + M]``.
 
-Steps follow each other in the job's order (``hw.ita.steps.step_list``).
+Steps follow each other in the job's order (``hw.ita.steps.step_list``). V is computed
+transposed: ``V^T = Wv^T X^T`` (A = Wv^T, B = X^T, out = V^T).
 """
 
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ class ItaJob:
     act: Activation = Activation.IDENTITY
     act_rq: Requant = PASS
     gelu: GeluConstants | None = None
+    overlap: bool = False
 
     def bits(self, cfg: ITAConfig) -> int:
         """Return the job as the integer value of ``job_layout(cfg)``."""
@@ -58,7 +60,8 @@ class ItaJob:
             return {"mult": r.mult, "shift": r.shift, "add": r.add}
 
         return job_layout(cfg).const({
-            "mode": int(self.mode), "s": self.s, "e": self.e, "p": self.p, "f": self.f,
+            "mode": int(self.mode), "overlap": int(self.overlap),
+            "s": self.s, "e": self.e, "p": self.p, "f": self.f,
             "rq": [rq(r) for r in self.rq], "act": int(self.act), "act_rq": rq(self.act_rq),
             "gelu_b": g.q_b, "gelu_c": g.q_c,
         }).as_bits()
@@ -98,7 +101,7 @@ def attention_steps(x: np.ndarray, h: HeadParams, r: HeadResult, cfg: ITAConfig
     m = cfg.m
     steps = [StepData(StepKind.Q, 0, x, h.wq, h.bq, r.q.out),
              StepData(StepKind.K, 0, x, h.wk, h.bk, r.k.out),
-             StepData(StepKind.V, 0, x, h.wv, h.bv, r.v.out),
+             StepData(StepKind.V, 0, h.wv.T, x.T, h.bv, r.v.out.T),
              *_pairs(r.q.out, r.k.out, r.v.out, r.qk, r.av, m),
              StepData(StepKind.OW, 0, r.av.out, h.wo, h.bo, r.ow.out)]
     job = ItaJob(Mode.ATTENTION, x.shape[0] // m, x.shape[1] // m, h.proj // m, 1,
@@ -144,31 +147,32 @@ class Streams:
 
     inp: np.ndarray      #: (beats, M) int8
     weight: np.ndarray   #: (beats, M) int8
-    bias: np.ndarray     #: (beats, N) int64
-    out: np.ndarray      #: (beats, N) int8, expected
+    bias: np.ndarray     #: (beats, M/4) int64
+    out: np.ndarray      #: (beats, M) int8, expected
     spans: list[tuple[StepData, int, int]] = field(default_factory=list)  #: output beats
 
     @property
     def macs(self) -> int:
-        """Multiply-accumulates the job performs (N*M per input beat)."""
-        return self.inp.shape[0] * self.weight.shape[1] * self.bias.shape[1]
+        """Multiply-accumulates the job performs (M*M per input row)."""
+        return self.inp.shape[0] * self.inp.shape[1] ** 2
 
 
 def _step_beats(cfg: ITAConfig, st: StepData):
-    m, n = cfg.m, cfg.n
-    ch = m // n
+    m = cfg.m
     rows, inner, cols = st.a.shape[0] // m, st.a.shape[1] // m, st.b.shape[1] // m
     a = np.asarray(st.a, dtype=np.int8).reshape(rows, m, inner, m).transpose(0, 2, 1, 3)
-    inp = np.broadcast_to(a[:, None, :, None], (rows, cols, inner, ch, m, m)).reshape(-1, m)
-    b = np.asarray(st.b, dtype=np.int8).reshape(inner, m, cols, ch, n).transpose(2, 0, 3, 4, 1)
-    weight = np.broadcast_to(b[None], (rows, cols, inner, ch, n, m)).reshape(-1, m)
+    inp = np.broadcast_to(a[:, None], (rows, cols, inner, m, m)).reshape(-1, m)
+    b = np.asarray(st.b, dtype=np.int8).reshape(inner, m, cols, m).transpose(2, 0, 3, 1)
+    weight = np.broadcast_to(b[None], (rows, cols, inner, m, m)).reshape(-1, m)
     if st.kind in BIAS_STEPS:
-        bias = np.broadcast_to(np.asarray(st.bias, dtype=np.int64).reshape(1, cols, ch, n),
-                               (rows, cols, ch, n)).reshape(-1, n)
+        bias = np.asarray(st.bias, dtype=np.int64)
+        tiles = (bias.reshape(rows, 1, m) if st.kind is StepKind.V
+                 else bias.reshape(1, cols, m))
+        bias = np.broadcast_to(tiles, (rows, cols, m)).reshape(-1, m // 4)
     else:
-        bias = np.zeros((0, n), dtype=np.int64)
-    out = (np.asarray(st.out, dtype=np.int8).reshape(rows, m, cols, ch, n)
-           .transpose(0, 2, 3, 1, 4).reshape(-1, n))
+        bias = np.zeros((0, m // 4), dtype=np.int64)
+    out = (np.asarray(st.out, dtype=np.int8).reshape(rows, m, cols, m)
+           .transpose(0, 2, 1, 3).reshape(-1, m))
     return inp, weight, bias, out
 
 
@@ -189,7 +193,6 @@ def build_streams(cfg: ITAConfig, job: ItaJob, steps: list[StepData]) -> Streams
 
 def output_matrix(cfg: ITAConfig, st: StepData, beats: np.ndarray) -> np.ndarray:
     """Rebuild a step's output matrix from its output beats (the inverse of the out order)."""
-    m, n = cfg.m, cfg.n
+    m = cfg.m
     rows, cols = st.out.shape[0] // m, st.out.shape[1] // m
-    return (beats.reshape(rows, cols, m // n, m, n).transpose(0, 3, 1, 2, 4)
-            .reshape(rows * m, cols * m))
+    return beats.reshape(rows, cols, m, m).transpose(0, 2, 1, 3).reshape(rows * m, cols * m)

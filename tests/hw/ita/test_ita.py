@@ -67,7 +67,7 @@ async def ita_rejects_bad_jobs(dut):
     cfg = ITAConfig(**p["cfg"])
     bench = ITABench(dut, cfg)
     await bench.reset()
-    empty = Streams(*(np.zeros((0, w), np.int64) for w in (cfg.m, cfg.m, cfg.n, cfg.n)))
+    empty = Streams(*(np.zeros((0, w), np.int64) for w in (cfg.m, cfg.m, cfg.m // 4, cfg.m)))
     bad = [ItaJob(Mode.LINEAR, 0), ItaJob(Mode.LINEAR, 1, e=cfg.max_tiles + 1),
            ItaJob(Mode.ATTENTION, 1, p=0), ItaJob(Mode.FEEDFORWARD, 1, f=0),
            ItaJob(Mode.LINEAR, 1, act=3)]

@@ -3,11 +3,14 @@
 import itertools
 
 import pytest
-from amaranth.sim import Simulator
 
 from hw.ita.config import ITAConfig, Mode
 from hw.ita.sequencer import Granularity, TileSequencer
 from hw.ita.steps import BIAS_STEPS, step_dims, step_list
+from tb.pysim import run_pysim
+
+FIELDS = {Granularity.ROW: ("rt", "ct", "it", "r", "ch"), Granularity.INNER: ("rt", "ct", "it"),
+          Granularity.TILE: ("rt", "ct")}
 
 
 def expected(cfg: ITAConfig, gran: Granularity, mode: Mode, s, e, p, f):
@@ -16,13 +19,9 @@ def expected(cfg: ITAConfig, gran: Granularity, mode: Mode, s, e, p, f):
         if gran is Granularity.TILE and kind not in BIAS_STEPS:
             continue
         rows, inner, cols = step_dims(kind, mode, s, e, p, f)
-        for rt, ct in itertools.product(range(rows), range(cols)):
-            if gran is Granularity.TILE:
-                out.append((kind.value, at, rt, ct))
-                continue
-            for it, ch in itertools.product(range(inner), range(cfg.m // cfg.n)):
-                rs = range(cfg.m) if gran is Granularity.ROW else [0]
-                out.extend((kind.value, at, rt, ct, it, ch, r) for r in rs)
+        ranges = {"rt": rows, "ct": cols, "it": inner, "r": cfg.m, "ch": cfg.m // cfg.n}
+        for pos in itertools.product(*(range(ranges[f]) for f in FIELDS[gran])):
+            out.append((kind.value, at, *pos))
     return out
 
 
@@ -50,18 +49,10 @@ def test_walk(gran, mode, sizes):
             if ctx.get(dut.done):
                 break
             if ctx.get(dut.valid):
-                pos = [ctx.get(dut.kind).value, ctx.get(dut.at), ctx.get(dut.rt),
-                       ctx.get(dut.ct)]
-                if gran is not Granularity.TILE:
-                    pos += [ctx.get(dut.it), ctx.get(dut.ch), ctx.get(dut.r)]
-                got.append(tuple(pos))
+                got.append((ctx.get(dut.kind).value, ctx.get(dut.at),
+                            *(ctx.get(getattr(dut, f)) for f in FIELDS[gran])))
             await ctx.tick()
         assert ctx.get(dut.done) == 1
 
-    sim = Simulator(dut)
-    sim.add_clock(1e-6)
-    sim.add_testbench(bench)
-    sim.run()
-    if gran is not Granularity.ROW:
-        got = [g[:-1] + (0,) if len(g) == 7 else g for g in got]
+    run_pysim(dut, bench)
     assert got == want

@@ -92,39 +92,44 @@ def test_divider():
 
 @pytest.mark.parametrize("k", [0, 5])
 def test_itamax_stages(k):
-    """Stage 1 over interleaved rows (as QK produces them), stage 2, then stage 3."""
+    """Stage 1 in the engine's order (per column tile, each row's groups in a row), stage 2,
+    then stage 3."""
     cfg = ITAConfig(n=4, m=8, softmax_shift=k, max_tiles=4)
     rng = np.random.default_rng(k)
-    cols = 24                      # 6 groups per row, not a multiple of M
+    tiles, chunks = 3, cfg.m // cfg.n
+    cols = tiles * cfg.m
     logits = rng.integers(-128, 128, (cfg.m, cols))
     logits[3] = 127
     logits[4, :] = -128
+    logits[5] = np.arange(cols) * 10 - 120       # a maximum that keeps rising
     want = itamax_stages(logits, group=cfg.n, k=k)
     dut = ITAMax(cfg)
     got = np.zeros((cfg.m, cols), dtype=np.int64)
 
     async def bench(ctx):
-        groups = cols // cfg.n
-        for g in range(groups):
+        for ct in range(tiles):
             for r in range(cfg.m):
-                ctx.set(dut.s1_valid, 1)
-                ctx.set(dut.s1_row, r)
-                ctx.set(dut.s1_first, g == 0)
-                ctx.set(dut.s1_last, g == groups - 1)
-                ctx.set(dut.s1_x, [int(v) for v in logits[r, g * cfg.n:(g + 1) * cfg.n]])
-                await ctx.tick()
-        ctx.set(dut.s1_valid, 0)
+                for ch in range(chunks):
+                    c0 = ct * cfg.m + ch * cfg.n
+                    ctx.set(dut.s1_valid, 1)
+                    ctx.set(dut.s1_row, r)
+                    ctx.set(dut.s1_row_first, ct == 0 and ch == 0)
+                    ctx.set(dut.s1_tile_first, ch == 0)
+                    ctx.set(dut.s1_tile_last, ch == chunks - 1)
+                    ctx.set(dut.s1_row_last, ct == tiles - 1 and ch == chunks - 1)
+                    ctx.set(dut.s1_x, [int(v) for v in logits[r, c0:c0 + cfg.n]])
+                    await ctx.tick()
+                ctx.set(dut.s1_valid, 0)
+                await ctx.tick()                  # a gap between rows
         for _ in range(20):
             await ctx.tick()
         assert not ctx.get(dut.busy)
         for r in range(cfg.m):
             for start in range(0, cols, cfg.m):
-                chunk = logits[r, start:start + cfg.m]
                 ctx.set(dut.s3_row, r)
-                ctx.set(dut.s3_x, [int(v) for v in chunk] + [0] * (cfg.m - len(chunk)))
+                ctx.set(dut.s3_x, [int(v) for v in logits[r, start:start + cfg.m]])
                 await ctx.tick()
-                got[r, start:start + len(chunk)] = [ctx.get(dut.s3_a[c])
-                                                    for c in range(len(chunk))]
+                got[r, start:start + cfg.m] = [ctx.get(dut.s3_a[c]) for c in range(cfg.m)]
 
     run_pysim(dut, bench)
     np.testing.assert_array_equal(got, want.a)
@@ -152,7 +157,7 @@ def test_pe_array():
 
 
 def test_double_buffer_alternates_and_waits():
-    dut = DoubleBuffer(8, 3)
+    dut = DoubleBuffer(8, 4, 2)
 
     async def bench(ctx):
         ctx.set(dut.load_en, 1)
@@ -163,9 +168,13 @@ def test_double_buffer_alternates_and_waits():
             _, _, ready = await ctx.tick().sample(dut.load.ready)
             if ready:
                 sent += 1
-        assert sent == 6 and ctx.get(dut.full) == 0b11       # both banks, then wait
-        assert [ctx.get(dut.banks[0][i]) for i in range(3)] == [0, 1, 2]
-        assert [ctx.get(dut.banks[1][i]) for i in range(3)] == [3, 4, 5]
+        assert sent == 8 and ctx.get(dut.full) == 0b11       # both banks, then wait
+        for bank in range(2):
+            for word in range(2):
+                ctx.set(dut.rd_bank, bank)
+                ctx.set(dut.rd_word, word)
+                base = bank * 4 + word * 2
+                assert [ctx.get(dut.rd_data[i]) for i in range(2)] == [base, base + 1]
         ctx.set(dut.release, 1)
         ctx.set(dut.release_bank, 0)
         await ctx.tick()
@@ -183,5 +192,7 @@ def test_parameters_are_validated():
         ITA(n=16, m=8)
     with pytest.raises(ValueError, match="softmax_shift = 8"):
         ITA(softmax_shift=8)
-    with pytest.raises(ValueError, match="DoubleBuffer beats = 0"):
-        DoubleBuffer(8, 0)
+    with pytest.raises(ValueError, match="DoubleBuffer beats = 4, word = 3"):
+        DoubleBuffer(8, 4, 3)
+    with pytest.raises(ValueError, match="n \\* m = 8192: must be at most 4096"):
+        ITA(n=64, m=128)
