@@ -154,7 +154,7 @@ def _locked(path: Path):
 
 def build(design: wiring.Component | str | Callable[[], wiring.Component], *,
           name: str = "top", key: str | None = None, waves: bool | None = None,
-          vlt: str = "") -> Build:
+          vlt: str = "", extra_verilog: str = "") -> Build:
     """Build (or reuse) a Verilator model of ``design``.
 
     Parameters
@@ -171,6 +171,8 @@ def build(design: wiring.Component | str | Callable[[], wiring.Component], *,
         Build with FST tracing; default from ``TINYITA_WAVES``.
     vlt : str
         Verilator configuration file text (waivers) to build with.
+    extra_verilog : str
+        Verilog modules the design instantiates (test-bench models written in Verilog).
     """
     from cocotb_tools.runner import get_runner
 
@@ -185,6 +187,7 @@ def build(design: wiring.Component | str | Callable[[], wiring.Component], *,
         if key is None:
             raise ValueError("build: a design given as a function needs a key")
         text = cached_verilog(design, name, key)
+    text += extra_verilog
     trace = {"fst": ["--trace-fst"], "vcd": ["--trace"]}[wave_format()] if waves else []
     args = list(BUILD_ARGS) + trace + (["--trace-structs"] if waves else [])
     key = hashlib.sha256("\0".join([text, name, vlt, repr(args), _toolchain_identity()])

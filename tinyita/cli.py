@@ -45,21 +45,9 @@ def _engine(args: argparse.Namespace):
 def cmd_verilog_ita(args: argparse.Namespace) -> int:
     """Write the ITA engine's Verilog, its parameters and its Verilator waivers."""
     from hw.ita.ita import ITA
-    from hw.verilog import write_verilog
 
     cfg = _engine(args)
-    paths = write_verilog(ITA.from_config(cfg), "ita", args.output, dict(cfg.__dict__))
-    for p in paths.values():
-        print(p)
-    if args.lint:
-        from tb.lint import lint
-
-        problems = lint(paths["v"], "ita", paths["vlt"])
-        for line in problems:
-            print(line, file=sys.stderr)
-        print(f"lint: {len(problems)} warnings with verilator --lint-only -Wall")
-        return 1 if problems else 0
-    return 0
+    return _write_and_lint(ITA.from_config(cfg), "ita", args, dict(cfg.__dict__))
 
 
 def cmd_bench_ita(args: argparse.Namespace) -> int:
@@ -77,6 +65,51 @@ def cmd_bench_ita(args: argparse.Namespace) -> int:
         for step, cycles in report["steps"].items():
             print(f"  {step:3} {cycles} cycles")
     return 0 if report["bit_exact"] else 1
+
+
+def cmd_bench_hwpe(args: argparse.Namespace) -> int:
+    """Run two jobs through the HWPE's registers and memory; report cycles and overhead."""
+    from tb.hwpe.benchmark import run_hwpe_benchmark
+
+    report = run_hwpe_benchmark(_engine(args), MODES[args.mode], seq=args.seq, emb=args.emb,
+                                proj=args.proj, ff=args.ff, act=ACTIVATIONS[args.act],
+                                seed=args.seed)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(f"{report['mode']}: {report['cycles']} cycles, {report['macs']} MACs, "
+              f"utilization {report['utilization']:.3f}, job overhead "
+              f"{report['job_overhead_cycles']} cycles, bit-exact {report['bit_exact']}")
+    return 0 if report["bit_exact"] else 1
+
+
+def cmd_verilog_hwpe(args: argparse.Namespace) -> int:
+    """Write the HWPE (shell and engine) Verilog, its parameters and its waivers."""
+    from hw.hwpe.ita_hwpe import ITAHWPE
+
+    cfg = _engine(args)
+    hwpe = ITAHWPE(cfg.n, cfg.m, cfg.softmax_shift, cfg.max_tiles, contexts=args.contexts,
+                   cores=args.cores, mem_base=args.mem_base, mem_size=args.mem_size)
+    params = {**cfg.__dict__, "contexts": args.contexts, "cores": args.cores,
+              "mem_base": args.mem_base, "mem_size": args.mem_size}
+    return _write_and_lint(hwpe, "ita_hwpe", args, params)
+
+
+def _write_and_lint(design, name: str, args: argparse.Namespace, params: dict) -> int:
+    from hw.verilog import write_verilog
+
+    paths = write_verilog(design, name, args.output, params)
+    for p in paths.values():
+        print(p)
+    if args.lint:
+        from tb.lint import lint
+
+        problems = lint(paths["v"], name, paths["vlt"])
+        for line in problems:
+            print(line, file=sys.stderr)
+        print(f"lint: {len(problems)} warnings with verilator --lint-only -Wall")
+        return 1 if problems else 0
+    return 0
 
 
 def _engine_options(p: argparse.ArgumentParser) -> None:
@@ -107,21 +140,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lint", action="store_true",
                    help="also run verilator --lint-only -Wall with the waivers")
     p.set_defaults(func=cmd_verilog_ita)
+    p = verilog.add_parser("hwpe", help="the ITA engine behind its HWPE shell")
+    _engine_options(p)
+    p.add_argument("--contexts", type=int, default=2, help="job contexts (default 2)")
+    p.add_argument("--cores", type=int, default=8, help="cores on the register bus (default 8)")
+    p.add_argument("--mem-base", type=lambda v: int(v, 0), default=0x1000_0000,
+                   help="base of the memory the pointers must lie in (default 0x10000000)")
+    p.add_argument("--mem-size", type=lambda v: int(v, 0), default=128 * 1024,
+                   help="its size in bytes (default 131072)")
+    p.add_argument("-o", "--output", type=Path, required=True, help="output directory")
+    p.add_argument("--lint", action="store_true",
+                   help="also run verilator --lint-only -Wall with the waivers")
+    p.set_defaults(func=cmd_verilog_hwpe)
 
     bench = sub.add_parser("bench", help="measure cycles on Verilator").add_subparsers(
         dest="design", metavar="DESIGN", required=True)
-    p = bench.add_parser("ita", help="one engine job, no stalls")
-    _engine_options(p)
-    p.add_argument("--mode", choices=list(MODES), default="attention")
-    p.add_argument("--seq", type=int, default=256, help="S (default 256)")
-    p.add_argument("--emb", type=int, default=256, help="E (default 256)")
-    p.add_argument("--proj", type=int, default=256, help="P (default 256)")
-    p.add_argument("--ff", type=int, default=512, help="F (default 512)")
-    p.add_argument("--act", choices=list(ACTIVATIONS), default="identity",
-                   help="activation of F1 and Linear")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(func=cmd_bench_ita)
+    for design, helptext, func in (
+            ("ita", "one engine job on its streams, no stalls", cmd_bench_ita),
+            ("hwpe", "two jobs through the HWPE's registers and memory", cmd_bench_hwpe)):
+        p = bench.add_parser(design, help=helptext)
+        _engine_options(p)
+        p.add_argument("--mode", choices=list(MODES), default="attention")
+        p.add_argument("--seq", type=int, default=256, help="S (default 256)")
+        p.add_argument("--emb", type=int, default=256, help="E (default 256)")
+        p.add_argument("--proj", type=int, default=256, help="P (default 256)")
+        p.add_argument("--ff", type=int, default=512, help="F (default 512)")
+        p.add_argument("--act", choices=list(ACTIVATIONS), default="identity",
+                       help="activation of F1 and Linear")
+        p.add_argument("--seed", type=int, default=0)
+        p.add_argument("--json", action="store_true", help="print one JSON object")
+        p.set_defaults(func=func)
     return parser
 
 

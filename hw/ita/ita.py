@@ -102,6 +102,8 @@ class ITA(wiring.Component):
         the step's first position.
     walking : Out(1)
         Issue is inside a job (not before its start or after its last row).
+    issue_first, issue_last : Out(1)
+        The issue of this cycle is a job's first, or last.
     drained : Out(1)
         No row is in the pipeline or the output FIFO and ITAMax is idle.
     """
@@ -122,6 +124,7 @@ class ITA(wiring.Component):
             "busy": Out(1), "done": Out(1), "error": Out(1),
             "issue": Out(1), "step": Out(StepKind), "step_at": Out(tiles_bits(cfg)),
             "step_slot": Out(1), "step_start": Out(1), "walking": Out(1), "drained": Out(1),
+            "issue_first": Out(1), "issue_last": Out(1),
         })
 
     @classmethod
@@ -239,6 +242,12 @@ class ITA(wiring.Component):
                      & (~emit | credit_ok) & ~drain_wait)
         m.d.comb += self.inp.ready.eq(can_issue & iseq.first_ch)
         fire = can_issue & (~iseq.first_ch | self.inp.valid)
+        fresh = Signal()                 # no issue yet since the job started
+        with m.If(iseq.start):
+            m.d.sync += fresh.eq(1)
+        with m.Elif(fire):
+            m.d.sync += fresh.eq(0)
+        m.d.comb += [self.issue_first.eq(fire & fresh), self.issue_last.eq(fire & iseq.last_pos)]
         m.d.comb += [iseq.advance.eq(fire), self.issue.eq(fire), self.step.eq(kind),
                      self.step_at.eq(iseq.at), self.step_slot.eq(i_slot),
                      self.step_start.eq(i_walking & iseq.step_start),

@@ -15,9 +15,11 @@ __all__ = ["Granularity", "TileSequencer"]
 class Granularity(enum.Enum):
     """What one ``advance`` of a :class:`TileSequencer` moves over."""
 
-    ROW = 0    #: one issue of a row with one weight chunk: ch, r, it, ct, rt
-    INNER = 1  #: one weight tile (an output tile over one inner tile): it, ct, rt
-    TILE = 2   #: one output tile of a step with bias: ct, rt (steps without bias skipped)
+    ROW = 0       #: one issue of a row with one weight chunk: ch, r, it, ct, rt
+    INNER = 1     #: one weight tile (an output tile over one inner tile): it, ct, rt
+    TILE = 2      #: one output tile of a step with bias: ct, rt (steps without bias skipped)
+    ROW_TILE = 3  #: one row tile of a step: rt
+    BIAS_ROW_TILE = 4  #: one row tile of a step with bias: rt (steps without bias skipped)
 
 
 class TileSequencer(wiring.Component):
@@ -80,7 +82,10 @@ class TileSequencer(wiring.Component):
                               (self.ct, cols), (self.rt, rows)],
             Granularity.INNER: [(self.it, inner), (self.ct, cols), (self.rt, rows)],
             Granularity.TILE: [(self.ct, cols), (self.rt, rows)],
+            Granularity.ROW_TILE: [(self.rt, rows)],
+            Granularity.BIAS_ROW_TILE: [(self.rt, rows)],
         }[gran]
+        bias_only = gran in (Granularity.TILE, Granularity.BIAS_ROW_TILE)
         last = {id(c): c == n - 1 for c, n in levels}
 
         def is_last(c):
@@ -93,8 +98,7 @@ class TileSequencer(wiring.Component):
             self.last_ch.eq(is_last(self.ch)),
             self.step_start.eq((self.rt == 0) & (self.ct == 0) & (self.it == 0)
                                & (self.r == 0) & (self.ch == 0)),
-            self.valid.eq(~self.done & (step_has_bias(self.kind)
-                                        if gran == Granularity.TILE else 1)),
+            self.valid.eq(~self.done & (step_has_bias(self.kind) if bias_only else 1)),
         ]
         nk, nat, end = next_step(self.mode, self.kind, self.at, self.s)
         all_last = 1
@@ -110,7 +114,7 @@ class TileSequencer(wiring.Component):
         with m.If(self.start & self.done):
             m.d.sync += [self.kind.eq(first_step(self.mode)), self.at.eq(0), self.done.eq(0)]
             m.d.sync += [c.eq(0) for c in (self.rt, self.ct, self.it, self.r, self.ch)]
-        with m.Elif((gran == Granularity.TILE) & ~self.done & ~step_has_bias(self.kind)):
+        with m.Elif(bias_only & ~self.done & ~step_has_bias(self.kind)):
             next_step_or_end()           # a step without bias has no tiles for the bias loader
         with m.Elif(self.advance & self.valid):
             carry = 1

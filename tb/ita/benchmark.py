@@ -18,7 +18,7 @@ from .cases import random_job
 from .harness import harness_build
 from .streams import build_streams
 
-__all__ = ["run_benchmark"]
+__all__ = ["run_benchmark", "job_tiles", "SIZES"]
 
 
 @cocotb.test()
@@ -54,13 +54,10 @@ SIZES = {Mode.ATTENTION: ("seq", "emb", "proj"), Mode.SINGLE_ATTENTION: ("seq", 
          Mode.FEEDFORWARD: ("seq", "emb", "ff"), Mode.LINEAR: ("seq", "emb", "proj")}
 
 
-def run_benchmark(cfg: ITAConfig, mode: Mode, *, seq: int, emb: int, proj: int, ff: int,
-                  act: Activation = Activation.IDENTITY, seed: int = 0) -> dict:
-    """Run one job of ``mode`` with sizes in elements and return the measurements.
-
-    The sizes the mode uses must be multiples of ``cfg.m`` within ``cfg.max_size``; the error
-    names the size.
-    """
+def job_tiles(cfg: ITAConfig, mode: Mode, *, seq: int, emb: int, proj: int, ff: int
+              ) -> tuple[dict[str, int], dict[str, int]]:
+    """Check the sizes a mode uses (elements, multiples of M within max_tiles) and return
+    (the sizes used, every size in tiles with the unused ones set to 1)."""
     given = {"seq": seq, "emb": emb, "proj": proj, "ff": ff}
     used = {name: given[name] for name in SIZES[Mode(mode)]}
     tiles = dict.fromkeys(given, 1)
@@ -69,6 +66,17 @@ def run_benchmark(cfg: ITAConfig, mode: Mode, *, seq: int, emb: int, proj: int, 
             raise ValueError(f"--{name} {v}: must be a positive multiple of M = {cfg.m} up to "
                              f"{cfg.max_size} (max_tiles {cfg.max_tiles})")
         tiles[name] = v // cfg.m
+    return used, tiles
+
+
+def run_benchmark(cfg: ITAConfig, mode: Mode, *, seq: int, emb: int, proj: int, ff: int,
+                  act: Activation = Activation.IDENTITY, seed: int = 0) -> dict:
+    """Run one job of ``mode`` with sizes in elements and return the measurements.
+
+    The sizes the mode uses must be multiples of ``cfg.m`` within ``cfg.max_size``; the error
+    names the size.
+    """
+    used, tiles = job_tiles(cfg, mode, seq=seq, emb=emb, proj=proj, ff=ff)
     with tempfile.TemporaryDirectory(prefix="tinyita-bench-") as tmp:
         result = Path(tmp) / "result.json"
         log = Path(tmp) / "sim.log"

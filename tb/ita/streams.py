@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from hw.ita.config import Activation, ITAConfig, Mode
-from hw.ita.layouts import job_layout
 from hw.ita.steps import BIAS_STEPS, StepKind, step_list
 from sw.golden import (
     FFNParams,
@@ -32,39 +31,10 @@ from sw.golden import (
     StepResult,
 )
 from sw.golden.layers import PASS
+from sw.ita_job import ItaJob
 
 __all__ = ["ItaJob", "StepData", "Streams", "attention_steps", "feedforward_steps",
            "linear_steps", "single_attention_steps", "build_streams", "output_matrix"]
-
-
-@dataclass(frozen=True)
-class ItaJob:
-    """One engine job: mode, sizes in tiles and every constant."""
-
-    mode: Mode
-    s: int
-    e: int = 1
-    p: int = 1
-    f: int = 1
-    rq: tuple[Requant, ...] = (PASS,) * 8
-    act: Activation = Activation.IDENTITY
-    act_rq: Requant = PASS
-    gelu: GeluConstants | None = None
-    overlap: bool = False
-
-    def bits(self, cfg: ITAConfig) -> int:
-        """Return the job as the integer value of ``job_layout(cfg)``."""
-        g = self.gelu or GeluConstants(0, 0)
-
-        def rq(r: Requant) -> dict:
-            return {"mult": r.mult, "shift": r.shift, "add": r.add}
-
-        return job_layout(cfg).const({
-            "mode": int(self.mode), "overlap": int(self.overlap),
-            "s": self.s, "e": self.e, "p": self.p, "f": self.f,
-            "rq": [rq(r) for r in self.rq], "act": int(self.act), "act_rq": rq(self.act_rq),
-            "gelu_b": g.q_b, "gelu_c": g.q_c,
-        }).as_bits()
 
 
 @dataclass(frozen=True)

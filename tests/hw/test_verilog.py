@@ -37,3 +37,19 @@ def test_cli_writes_default_engine(tmp_path, capsys):
 def test_cli_rejects_bad_parameters(tmp_path, capsys):
     assert main(["verilog", "ita", "--n", "16", "--m", "24", "-o", str(tmp_path)]) == 2
     assert "ITAConfig.m = 24: must be a power of two in 8..128" in capsys.readouterr().err
+
+
+def test_cli_writes_hwpe_lint_clean(tmp_path, capsys):
+    """The shell with the engine (small engine: the lint of the default takes long)."""
+    assert main(["verilog", "hwpe", "--n", "4", "--m", "16", "--contexts", "3", "-o",
+                 str(tmp_path), "--lint"]) == 0
+    assert "lint: 0 warnings" in capsys.readouterr().out
+    params = json.loads((tmp_path / "ita_hwpe.json").read_text())
+    assert params["contexts"] == 3 and params["mem_base"] == 0x1000_0000
+    assert "module ita_hwpe(" in (tmp_path / "ita_hwpe.v").read_text()
+
+
+def test_hwpe_rejects_bad_parameters(tmp_path, capsys):
+    assert main(["verilog", "hwpe", "--n", "4", "--m", "16", "--contexts", "5", "-o",
+                 str(tmp_path)]) == 2
+    assert "HWPE contexts = 5: must be in 2..4" in capsys.readouterr().err

@@ -22,3 +22,12 @@ def test_bench_rejects_bad_size(capsys):
     assert main(["bench", "ita", "--n", "4", "--m", "16", "--mode", "linear", "--seq", "24",
                  "--json"]) == 2
     assert "--seq 24: must be a positive multiple of M = 16" in capsys.readouterr().err
+
+
+def test_bench_hwpe_json(capsys):
+    assert main(["bench", "hwpe", "--n", "4", "--m", "16", "--mode", "feedforward", "--seq",
+                 "32", "--emb", "16", "--ff", "32", "--act", "gelu", "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert r["bit_exact"] is True
+    assert r["utilization"] == r["macs"] / (r["cycles"] * 64)
+    assert 0 <= r["job_overhead_cycles"] < r["cycles"]

@@ -10,13 +10,15 @@ from hw.ita.steps import BIAS_STEPS, step_dims, step_list
 from tb.pysim import run_pysim
 
 FIELDS = {Granularity.ROW: ("rt", "ct", "it", "r", "ch"), Granularity.INNER: ("rt", "ct", "it"),
-          Granularity.TILE: ("rt", "ct")}
+          Granularity.TILE: ("rt", "ct"), Granularity.ROW_TILE: ("rt",),
+          Granularity.BIAS_ROW_TILE: ("rt",)}
+BIAS_ONLY = (Granularity.TILE, Granularity.BIAS_ROW_TILE)
 
 
 def expected(cfg: ITAConfig, gran: Granularity, mode: Mode, s, e, p, f):
     out = []
     for kind, at in step_list(mode, s):
-        if gran is Granularity.TILE and kind not in BIAS_STEPS:
+        if gran in BIAS_ONLY and kind not in BIAS_STEPS:
             continue
         rows, inner, cols = step_dims(kind, mode, s, e, p, f)
         ranges = {"rt": rows, "ct": cols, "it": inner, "r": cfg.m, "ch": cfg.m // cfg.n}

@@ -1,0 +1,68 @@
+"""An engine job as software describes it: mode, sizes in tiles and every constant, with its
+encodings for the engine's job stream and for the HWPE's registers."""
+
+from dataclasses import dataclass
+
+from hw.hwpe.regmap import REGMAP
+from hw.ita.config import Activation, ITAConfig, Mode
+from hw.ita.layouts import job_layout
+from sw.golden import GeluConstants, Requant
+from sw.golden.layers import PASS
+
+__all__ = ["ItaJob", "RQ_REGISTERS"]
+
+#: The HWPE register of each of the job's eight requantizers (in ``rq`` order), and the
+#: activation's.
+RQ_REGISTERS = ("RQ_Q", "RQ_K", "RQ_V", "RQ_QK", "RQ_AV", "RQ_OW", "RQ_F1", "RQ_F2")
+
+
+@dataclass(frozen=True)
+class ItaJob:
+    """One engine job: mode, sizes in tiles and every constant."""
+
+    mode: Mode
+    s: int
+    e: int = 1
+    p: int = 1
+    f: int = 1
+    rq: tuple[Requant, ...] = (PASS,) * 8
+    act: Activation = Activation.IDENTITY
+    act_rq: Requant = PASS
+    gelu: GeluConstants | None = None
+    overlap: bool = False
+
+    def registers(self, pointers: dict[str, int]) -> dict[int, int]:
+        """Return the HWPE context registers of the job, ``{offset: value}``, with the
+        pointer registers from ``pointers`` (``{"IN": address, ...}``)."""
+        g = self.gelu or GeluConstants(0, 0)
+        regs = {
+            REGMAP["CTRL"].offset: REGMAP["CTRL"].encode(mode=int(self.mode),
+                                                         overlap=int(self.overlap),
+                                                         act=int(self.act)),
+            REGMAP["SIZES"].offset: REGMAP["SIZES"].encode(s=self.s, e=self.e, p=self.p,
+                                                           f=self.f),
+            REGMAP["GELU_B"].offset: REGMAP["GELU_B"].encode(q_b=g.q_b),
+            REGMAP["GELU_C"].offset: REGMAP["GELU_C"].encode(q_c=g.q_c),
+        }
+        for name, rq in (*zip(RQ_REGISTERS, self.rq, strict=True), ("RQ_ACT", self.act_rq)):
+            regs[REGMAP[name].offset] = REGMAP[name].encode(mult=rq.mult, shift=rq.shift,
+                                                            add=rq.add)
+        for name, address in pointers.items():
+            regs[REGMAP[name].offset] = address
+        return regs
+
+    def bits(self, cfg: ITAConfig) -> int:
+        """Return the job as the integer value of ``job_layout(cfg)``."""
+        g = self.gelu or GeluConstants(0, 0)
+
+        def rq(r: Requant) -> dict:
+            return {"mult": r.mult, "shift": r.shift, "add": r.add}
+
+        return job_layout(cfg).const({
+            "mode": int(self.mode), "overlap": int(self.overlap),
+            "s": self.s, "e": self.e, "p": self.p, "f": self.f,
+            "rq": [rq(r) for r in self.rq], "act": int(self.act), "act_rq": rq(self.act_rq),
+            "gelu_b": g.q_b, "gelu_c": g.q_c,
+        }).as_bits()
+
+

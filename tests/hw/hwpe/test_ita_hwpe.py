@@ -1,0 +1,258 @@
+"""The ITA HWPE on Verilator, programmed through its registers as software will, with the
+memory compared bit-exact with sw.golden after each job."""
+
+from dataclasses import replace
+
+import cocotb
+import numpy as np
+import pytest
+from cocotb.triggers import ClockCycles, RisingEdge
+
+from hw.hwpe.regmap import ACQUIRE_LOCKED, ACQUIRE_NO_CONTEXT, POINTERS, REGMAP, ErrorCode
+from hw.ita.config import Activation, ITAConfig, Mode
+from tb import sim
+from tb.hwpe.bench import HWPEBench
+from tb.hwpe.harness import MEM_BASE, hwpe_build
+from tb.hwpe.placement import place_job
+from tb.ita.cases import random_job, random_mha
+
+STATUS = REGMAP["STATUS"]
+
+
+def make(cfg: ITAConfig, case: dict, base: int = MEM_BASE):
+    job, steps = random_job(cfg, Mode[case["mode"]], s=case["s"], e=case["e"], p=case["p"],
+                            f=case["f"], act=Activation[case["act"]], seed=case["seed"])
+    job = replace(job, overlap=case.get("overlap", False))
+    return job, place_job(cfg, job, steps, base)
+
+
+@cocotb.test()
+async def hwpe_jobs(dut):
+    """Jobs one after the other, or ``batch`` at a time through the contexts."""
+    p = sim.params()
+    cfg = ITAConfig(**p["cfg"])
+    bench = HWPEBench(dut)
+    await bench.reset(stall=p["stall"], seed=p["seed"])
+    rng = np.random.default_rng(p["seed"])
+    done = 0
+    cases = p["cases"]
+    for first in range(0, len(cases), p["batch"]):
+        batch = cases[first:first + p["batch"]]
+        base, placed = MEM_BASE, []
+        for case in batch:
+            job, placement = make(cfg, case, base)
+            base = placement.end
+            bench.load(placement, rng)
+            placed.append((case, job, placement))
+        for case, job, placement in placed:
+            await bench.submit(job, placement.pointers, core=case.get("core", 0))
+        done += len(batch)
+        await bench.wait_finished(done, max_cycles=400_000)
+        status = await bench.read_reg(STATUS.offset)
+        assert not STATUS.field("error").decode(status), f"STATUS 0x{status:x} after {batch}"
+        for case, _, placement in placed:
+            bench.check(placement, f"n={cfg.n} m={cfg.m} stall={p['stall']} {case}")
+
+
+@cocotb.test()
+async def hwpe_multihead(dut):
+    """Heads of one multi-head attention back to back through the two contexts (overlapping);
+    the sum of the heads' outputs in memory equals the golden head sum."""
+    p = sim.params()
+    cfg = ITAConfig(**p["cfg"])
+    bench = HWPEBench(dut)
+    await bench.reset(stall=p["stall"], seed=p["seed"])
+    rng = np.random.default_rng(p["seed"])
+    mha, jobs = random_mha(cfg, s=p["s"], e=p["e"], p=p["p"], heads=p["heads"], seed=p["seed"])
+    base, placed = MEM_BASE, []
+    for job, steps in jobs:
+        placement = place_job(cfg, replace(job, overlap=True), steps, base)
+        base = placement.end
+        bench.load(placement, rng)
+        placed.append(placement)
+    start = int(dut.cycles.value)
+    for (job, _), placement in zip(jobs, placed, strict=True):
+        await bench.submit(replace(job, overlap=True), placement.pointers)
+    await bench.wait_finished(len(jobs), max_cycles=400_000)
+    dut._log.info(f"{len(jobs)} heads in {int(dut.cycles.value) - start} cycles, "
+                  f"{int(dut.gaps.value)} gaps of {int(dut.gap_cycles.value)} cycles in all")
+    total = np.zeros_like(mha.head_sum)
+    for h, placement in enumerate(placed):
+        bench.check(placement, f"head {h} of {p}")
+        _, address, expected = placement.expected[-1]
+        total += np.frombuffer(bench.read(address, expected.size), np.int8).reshape(
+            expected.shape)
+    np.testing.assert_array_equal(total, mha.head_sum, err_msg=f"head sum, {p}")
+    assert int(dut.gaps.value) == len(jobs) - 1
+
+
+async def _expect_error(bench, job, pointers, code, pointer=0, raw=None):
+    """Submit a job (with raw register overrides) and check it ends with ``code``."""
+    finished = await bench.read_reg(REGMAP["FINISHED"].offset)
+    job_id = await bench.acquire()
+    for offset, value in {**job.registers(pointers), **(raw or {})}.items():
+        await bench.write_reg(offset, value)
+    await bench.write_reg(REGMAP["TRIGGER"].offset, 0)
+    await bench.wait_finished(finished + 1, max_cycles=200)
+    status = await bench.read_reg(STATUS.offset)
+    got = {f: STATUS.field(f).decode(status) for f in ("busy", "error", "error_code",
+                                                        "error_pointer")}
+    assert got == {"busy": 0, "error": 1, "error_code": code, "error_pointer": pointer}, \
+        (code, pointer, got)
+    assert int(bench.dut.issued.value) == 0, "a rejected job reached the array"
+    return job_id
+
+
+@cocotb.test()
+async def hwpe_errors(dut):
+    """Every bad job ends at once with its error code, the engine idle and busy low; a
+    trigger without a context is a protocol error; a soft clear in the middle of a job
+    returns to idle; then a valid job runs and is bit-exact."""
+    p = sim.params()
+    cfg = ITAConfig(**p["cfg"])
+    bench = HWPEBench(dut)
+    await bench.reset()
+    rng = np.random.default_rng(9)
+    job, placement = make(cfg, p["good"])
+    bench.load(placement, rng)
+    ptr = placement.pointers
+    size = p["mem_size"]
+    sizes = REGMAP["SIZES"]
+    ctrl = REGMAP["CTRL"]
+    await _expect_error(bench, job, ptr, ErrorCode.SIZE,
+                        raw={sizes.offset: sizes.encode(s=0, e=job.e, p=job.p, f=job.f)})
+    await _expect_error(bench, job, ptr, ErrorCode.SIZE,
+                        raw={sizes.offset: sizes.encode(s=job.s, e=cfg.max_tiles + 1, p=job.p,
+                                                        f=job.f)})
+    await _expect_error(bench, job, {**ptr, "IN": ptr["IN"] + 4}, ErrorCode.ALIGNMENT,
+                        POINTERS.index("IN"))
+    await _expect_error(bench, job, {**ptr, "OUT": MEM_BASE + size - 8}, ErrorCode.RANGE,
+                        POINTERS.index("OUT"))
+    await _expect_error(bench, job, {**ptr, "W0": MEM_BASE - 64}, ErrorCode.RANGE,
+                        POINTERS.index("W0"))
+    await _expect_error(bench, job, ptr, ErrorCode.MODE,
+                        raw={ctrl.offset: ctrl.encode(mode=5, overlap=0, act=0)})
+    await _expect_error(bench, job, ptr, ErrorCode.ACTIVATION,
+                        raw={ctrl.offset: ctrl.encode(mode=int(job.mode), overlap=0, act=3)})
+    # a trigger from a core without a context
+    finished = await bench.read_reg(REGMAP["FINISHED"].offset)
+    await bench.write_reg(REGMAP["TRIGGER"].offset, 0, core=3)
+    status = await bench.read_reg(STATUS.offset)
+    assert STATUS.field("protocol_error").decode(status) == 1
+    assert STATUS.field("busy").decode(status) == 0
+    assert await bench.read_reg(REGMAP["FINISHED"].offset) == finished
+    # a soft clear in the middle of a job
+    await bench.submit(job, ptr)
+    while int(dut.issued.value) < 20:
+        await ClockCycles(dut.clk, 10)
+    await bench.write_reg(REGMAP["SOFT_CLEAR"].offset, 0)
+    await RisingEdge(dut.clk)
+    assert int(dut.busy.value) == 0
+    status = await bench.read_reg(STATUS.offset)
+    assert status & 0xFFFF_FFFF == 0, f"STATUS 0x{status:x} after a soft clear"
+    issued = int(dut.issued.value)
+    await ClockCycles(dut.clk, 200)
+    assert int(dut.issued.value) == issued, "the engine kept working after a soft clear"
+    # everything works again
+    bench.load(placement, rng)
+    await bench.submit(job, ptr)
+    await bench.wait_finished(finished + 1, max_cycles=200_000)
+    bench.check(placement, "after the errors and the soft clear")
+
+
+@cocotb.test()
+async def hwpe_protocol(dut):
+    """ACQUIRE locks a context to one core, a second context lets another core program while
+    a job runs, the end event goes to the core that triggered, SW_EVENT pulses events."""
+    p = sim.params()
+    cfg = ITAConfig(**p["cfg"])
+    bench = HWPEBench(dut)
+    await bench.reset()
+    events = []
+
+    async def watch():
+        while True:
+            await RisingEdge(dut.clk)
+            if int(dut.evt.value):
+                events.append(int(dut.evt.value))
+
+    cocotb.start_soon(watch())
+    rng = np.random.default_rng(4)
+    job0, place0 = make(cfg, p["job"])
+    job1, place1 = make(cfg, dict(p["job"], seed=p["job"]["seed"] + 1), place0.end)
+    for pl in (place0, place1):
+        bench.load(pl, rng)
+    acquire = REGMAP["ACQUIRE"].offset
+    id0 = await bench.read_reg(acquire, core=0)
+    assert id0 >= 0
+    assert await bench.read_reg(acquire, core=1) == ACQUIRE_LOCKED
+    assert await bench.read_reg(acquire, core=0) == id0          # already held
+    await bench.write_reg(REGMAP["SIZES"].offset, 0, core=1)     # not the holder
+    assert STATUS.field("protocol_error").decode(await bench.read_reg(STATUS.offset)) == 1
+    for offset, value in job0.registers(place0.pointers).items():
+        await bench.write_reg(offset, value, core=0)
+    await bench.write_reg(REGMAP["TRIGGER"].offset, 0, core=0)
+    id1 = await bench.submit(job1, place1.pointers, core=1)      # the second context
+    assert id1 == id0 + 1
+    assert await bench.read_reg(acquire, core=2) == ACQUIRE_NO_CONTEXT
+    assert await bench.read_reg(REGMAP["RUNNING_JOB"].offset) == id0
+    await bench.wait_finished(2, max_cycles=400_000)
+    bench.check(place0, "job of core 0")
+    bench.check(place1, "job of core 1")
+    await bench.write_reg(REGMAP["SW_EVENT"].offset, 0b1010_0000, core=0)
+    await ClockCycles(dut.clk, 3)
+    assert events == [0b1, 0b10, 0b1010_0000], events
+    assert await bench.read_reg(REGMAP["RUNNING_JOB"].offset) == id1
+
+
+def case(mode: str, s: int, e: int = 1, p: int = 1, f: int = 1, act: str = "IDENTITY",
+         seed: int = 1, **extra) -> dict:
+    return {"mode": mode, "s": s, "e": e, "p": p, "f": f, "act": act, "seed": seed, **extra}
+
+
+SMALL = ITAConfig(n=4, m=16, softmax_shift=5)
+
+
+def run(cfg: ITAConfig, test: str, **params) -> None:
+    sim.run(hwpe_build(cfg), __name__, tests=test, params={"cfg": cfg.__dict__, **params})
+
+
+@pytest.mark.parametrize("stall", [0.0, 0.3])
+def test_every_mode(stall):
+    """An attention head, feed-forward with each activation, linear and single-attention,
+    one job at a time, with and without memory stalls."""
+    run(SMALL, "hwpe_jobs", stall=stall, seed=3, batch=1, cases=[
+        case("ATTENTION", 2, 3, 1, seed=1), case("FEEDFORWARD", 2, 1, 1, 2, act="GELU", seed=2),
+        case("FEEDFORWARD", 1, 2, 1, 1, act="RELU", seed=3),
+        case("LINEAR", 3, 2, 2, act="IDENTITY", seed=4),
+        case("SINGLE_ATTENTION", 2, 1, 2, seed=5)])
+
+
+def test_back_to_back_multihead():
+    """Four heads through two contexts, overlapping, under memory stalls."""
+    run(SMALL, "hwpe_multihead", s=2, e=2, p=1, heads=4, seed=21, stall=0.25)
+
+
+def test_back_to_back_jobs_of_every_mode():
+    """Jobs two at a time without overlap (each waits for the previous one), mixed modes."""
+    run(SMALL, "hwpe_jobs", stall=0.1, seed=5, batch=2, cases=[
+        case("LINEAR", 2, 1, 3, act="RELU", seed=11), case("ATTENTION", 1, 2, 2, seed=12),
+        case("FEEDFORWARD", 2, 2, 1, 3, act="GELU", seed=13),
+        case("SINGLE_ATTENTION", 3, 1, 1, seed=14)])
+
+
+def test_errors_and_soft_clear():
+    run(SMALL, "hwpe_errors", mem_size=256 * 1024, good=case("ATTENTION", 2, 1, 1, seed=31))
+
+
+def test_protocol_and_events():
+    run(SMALL, "hwpe_protocol", job=case("ATTENTION", 2, 2, 2, seed=41))
+
+
+@pytest.mark.parametrize("cfg", [ITAConfig(n=8, m=32, softmax_shift=0),
+                                 ITAConfig(n=16, m=64, softmax_shift=5)],
+                         ids=["n8m32k0", "n16m64k5"])
+def test_other_engines(cfg):
+    run(cfg, "hwpe_jobs", stall=0.2, seed=6, batch=2, cases=[
+        case("ATTENTION", 2, 1, 2, seed=51, overlap=False),
+        case("FEEDFORWARD", 1, 2, 1, 2, act="GELU", seed=52, overlap=True)])
