@@ -95,6 +95,15 @@ def cmd_verilog_hwpe(args: argparse.Namespace) -> int:
     return _write_and_lint(hwpe, "ita_hwpe", args, params)
 
 
+def cmd_verilog_core(args: argparse.Namespace) -> int:
+    """Write the RV32IM core's Verilog."""
+    from hw.core.core import Core
+
+    core = Core(hartid=args.hartid, reset_pc=args.reset_pc)
+    return _write_and_lint(core, "core", args, {"hartid": args.hartid,
+                                                "reset_pc": args.reset_pc})
+
+
 def _write_and_lint(design, name: str, args: argparse.Namespace, params: dict) -> int:
     from hw.verilog import write_verilog
 
@@ -109,6 +118,64 @@ def _write_and_lint(design, name: str, args: argparse.Namespace, params: dict) -
             print(line, file=sys.stderr)
         print(f"lint: {len(problems)} warnings with verilator --lint-only -Wall")
         return 1 if problems else 0
+    return 0
+
+
+def cmd_asm(args: argparse.Namespace) -> int:
+    """Assemble a source file into an ELF."""
+    from sw.rv32 import assemble, write_elf
+
+    image = assemble(Path(args.source).read_text(), base=args.base, filename=str(args.source))
+    write_elf(image, args.output)
+    print(f"{args.output}: {sum(len(c) for _, c in image.segments)} bytes, entry "
+          f"0x{image.entry:08x}, {len(image.symbols)} symbols")
+    return 0
+
+
+def cmd_exec(args: argparse.Namespace) -> int:
+    """Run an RV32 ELF on the simulated core until it exits."""
+    from tb.core.run import run_elf
+
+    r = run_elf([args.program], max_cycles=args.max_cycles, stall=args.stall,
+                trace=args.trace)[str(Path(args.program).resolve())]
+    if "error" in r:
+        print(f"tinyita exec: {r['error']}", file=sys.stderr)
+        return 124
+    if r["output"]:
+        print(r["output"], end="" if r["output"].endswith("\n") else "\n")
+    cpi = r["cycles"] / r["instructions"] if r["instructions"] else float("nan")
+    print(f"exit code {r['exit_code']}: {r['cycles']} cycles, {r['instructions']} instructions "
+          f"retired, CPI {cpi:.3f}", file=sys.stderr)
+    return r["exit_code"] & 0xFF
+
+
+def cmd_bench_core(args: argparse.Namespace) -> int:
+    """Run the kernels on the core with a single-cycle memory; report cycles and CPI."""
+    import tempfile
+
+    from sw.rv32 import write_elf
+    from tb.core.kernels import KERNELS, build_kernel
+    from tb.core.run import run_elf
+
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = {}
+        for name in KERNELS:
+            paths[name] = str(Path(tmp, f"{name}.elf").resolve())
+            write_elf(build_kernel(name).link(), paths[name])
+        results = run_elf(list(paths.values()), max_cycles=1_000_000)
+    report = {}
+    for name, path in paths.items():
+        r = results[path]
+        if "error" in r:
+            raise RuntimeError(f"kernel {name}: {r['error']}")
+        report[name] = {"cycles": r["cycles"], "instructions": r["instructions"],
+                        "cpi": r["cycles"] / r["instructions"]}
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        for name, r in report.items():
+            print(f"{name:12s} {r['cycles']:8d} cycles {r['instructions']:8d} instructions "
+                  f"CPI {r['cpi']:.3f}")
     return 0
 
 
@@ -152,9 +219,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lint", action="store_true",
                    help="also run verilator --lint-only -Wall with the waivers")
     p.set_defaults(func=cmd_verilog_hwpe)
+    p = verilog.add_parser("core", help="the RV32IM core")
+    p.add_argument("--hartid", type=int, default=0)
+    p.add_argument("--reset-pc", type=lambda v: int(v, 0), default=0x8000_0000)
+    p.add_argument("-o", "--output", type=Path, required=True, help="output directory")
+    p.add_argument("--lint", action="store_true",
+                   help="also run verilator --lint-only -Wall with the waivers")
+    p.set_defaults(func=cmd_verilog_core)
+
+    p = sub.add_parser("asm", help="assemble RV32IM source into an ELF")
+    p.add_argument("source", type=Path)
+    p.add_argument("-o", "--output", type=Path, required=True)
+    p.add_argument("--base", type=lambda v: int(v, 0), default=0x8000_0000,
+                   help="address of .text (default 0x80000000)")
+    p.set_defaults(func=cmd_asm)
+
+    p = sub.add_parser("exec", help="run an RV32 ELF on the simulated core")
+    p.add_argument("program", type=Path)
+    p.add_argument("--max-cycles", type=int, default=10_000_000)
+    p.add_argument("--stall", type=float, default=0.0,
+                   help="probability of a wait state per memory cycle (default 0)")
+    p.add_argument("--trace", type=Path, help="write the retirement trace (the last 8192)")
+    p.set_defaults(func=cmd_exec)
 
     bench = sub.add_parser("bench", help="measure cycles on Verilator").add_subparsers(
         dest="design", metavar="DESIGN", required=True)
+    p = bench.add_parser("core", help="kernels on the core with a single-cycle memory")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_bench_core)
     for design, helptext, func in (
             ("ita", "one engine job on its streams, no stalls", cmd_bench_ita),
             ("hwpe", "two jobs through the HWPE's registers and memory", cmd_bench_hwpe)):

@@ -212,7 +212,10 @@ class Core(wiring.Component):
         woken = event_pending | self.event
         waiting_wfi = d.wfi & ~trap & ~woken
         m.d.comb += self.sleeping.eq(x.valid & waiting_wfi)
-        x_done = x.valid & ops_ready & ~(d.div & ~trap & ~div_ready) & ~waiting_wfi
+        # fence.i refetches only after older stores have written (granted in an earlier cycle)
+        store_pending = mm.valid & mm.store & ~mm.granted
+        x_done = (x.valid & ops_ready & ~(d.div & ~trap & ~div_ready) & ~waiting_wfi
+                  & ~(d.fence_i & store_pending))
         m_free = ~mm.valid | m_advance
         x_advance = x_done & m_free
         result = Mux(d.jal | d.jalr, link, Mux(d.csr, csr.rdata, Mux(d.mul, mul.y,

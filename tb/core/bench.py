@@ -46,6 +46,7 @@ class CoreBench:
         self.dut.stall.value = 0
         self.dut.seed.value = 1
         self.dut.tohost.value = 0
+        self.dut.event.value = 0
         await start(self.dut)
 
     def load(self, segments: list[tuple[int, bytes]]) -> None:

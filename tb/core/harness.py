@@ -25,7 +25,8 @@ TraceLayout = data.StructLayout({"pc": 32, "insn": 32, "rd": 5, "rd_we": 1, "rd_
 
 class _Port(wiring.Component):
     """A core port onto one RAM lane (or the control registers), with random grant stalls
-    and random response delays (responses stay in order)."""
+    and random response delays (responses stay in order). Without stalls it is a
+    single-cycle memory: read data one cycle after the grant."""
 
     def __init__(self, words: int, salt: int):
         self._words, self._salt = words, salt
@@ -57,9 +58,14 @@ class _Port(wiring.Component):
         was_read, was_ram = Signal(), Signal()
         io_data = Signal(32)
         m.d.sync += [was_read.eq(read), was_ram.eq(in_ram), io_data.eq(self.io_rdata)]
-        m.d.comb += [q.w_en.eq(was_read), q.w_data.eq(Mux(was_ram, self.ram_rdata, io_data))]
-        release = q.r_rdy & (rng.value[8:16] >= self.stall)
-        m.d.comb += [bus.rvalid.eq(release), bus.rdata.eq(q.r_data), q.r_en.eq(release)]
+        # the response due first: the oldest queued one, else the read of the last cycle
+        # (so with no stalls data arrive one cycle after the grant)
+        fresh = Mux(was_ram, self.ram_rdata, io_data)
+        have = q.r_rdy | was_read
+        release = have & (rng.value[8:16] >= self.stall)
+        m.d.comb += [bus.rvalid.eq(release), bus.rdata.eq(Mux(q.r_rdy, q.r_data, fresh)),
+                     q.r_en.eq(release & q.r_rdy),
+                     q.w_en.eq(was_read & (q.r_rdy | ~release)), q.w_data.eq(fresh)]
         m.d.sync += pending.eq(pending + read - was_read)
         return m
 
@@ -73,6 +79,8 @@ class CoreHarness(wiring.Component):
         Wait states of both ports, in 1/256 (0: a single-cycle memory).
     tohost : In(32)
         Address of the ``tohost`` symbol (0: none).
+    event : In(1)
+        The core's event input (wakes ``wfi``).
     exited : Out(1), exit_code : Out(32)
     cycles, retired : Out(32)
         Since ``run`` rose.
@@ -86,7 +94,7 @@ class CoreHarness(wiring.Component):
         self.mem_size, self.hartid = mem_size, hartid
         self.words = mem_size // 4
         super().__init__({
-            "run": In(1), "stall": In(8), "seed": In(32), "tohost": In(32),
+            "run": In(1), "stall": In(8), "seed": In(32), "tohost": In(32), "event": In(1),
             "exited": Out(1), "exit_code": Out(32), "cycles": Out(32), "retired": Out(32),
             "chars": Out(32), "trace_count": Out(32),
         })
@@ -95,6 +103,7 @@ class CoreHarness(wiring.Component):
         m = Module()
         core = Core(hartid=self.hartid, reset_pc=L2_BASE)
         m.submodules.core = ResetInserter(~self.run)(core)
+        m.d.comb += core.event.eq(self.event)
         ports = []
         for name, bus, salt in (("iport", core.ibus, 0x1234_5678), ("dport", core.dbus, 0)):
             p = _Port(self.words, salt)

@@ -53,3 +53,14 @@ def test_hwpe_rejects_bad_parameters(tmp_path, capsys):
     assert main(["verilog", "hwpe", "--n", "4", "--m", "16", "--contexts", "5", "-o",
                  str(tmp_path)]) == 2
     assert "HWPE contexts = 5: must be in 2..4" in capsys.readouterr().err
+
+
+def test_cli_writes_core_lint_clean(tmp_path, capsys):
+    assert main(["verilog", "core", "--hartid", "3", "-o", str(tmp_path), "--lint"]) == 0
+    assert "lint: 0 warnings" in capsys.readouterr().out
+    assert json.loads((tmp_path / "core.json").read_text())["hartid"] == 3
+
+
+def test_core_rejects_a_misaligned_reset_vector(tmp_path, capsys):
+    assert main(["verilog", "core", "--reset-pc", "0x80000002", "-o", str(tmp_path)]) == 2
+    assert "reset_pc 0x80000002: must be a multiple of 4" in capsys.readouterr().err

@@ -31,3 +31,13 @@ def test_bench_hwpe_json(capsys):
     assert r["bit_exact"] is True
     assert r["utilization"] == r["macs"] / (r["cycles"] * 64)
     assert 0 <= r["job_overhead_cycles"] < r["cycles"]
+
+
+def test_bench_core_json(capsys):
+    """Cycle counts are deterministic: the dot product's CPI stays within the target."""
+    assert main(["bench", "core", "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert set(r) == {"dot_product", "memcpy", "branchy"}
+    for k in r.values():
+        assert k["cpi"] == k["cycles"] / k["instructions"] and k["instructions"] > 1000
+    assert r["dot_product"]["cpi"] <= 1.25

@@ -1,0 +1,67 @@
+"""Run ELF programs on the minimal SoC: the engine of ``tinyita exec`` and ``tinyita bench
+core``. The cocotb test ``core_run`` runs inside the simulator; ``run_elf`` drives it."""
+
+import json
+import tempfile
+from pathlib import Path
+
+import cocotb
+
+from sw.rv32.disasm import disassemble
+from sw.rv32.elf import read_elf
+
+from .. import sim
+from ..cocotb_util import CycleLimitExceeded
+from .bench import CoreBench
+from .harness import core_build
+
+__all__ = ["run_elf", "ExecError", "MEM_SIZE"]
+
+MEM_SIZE = 4 * 1024 * 1024
+
+
+class ExecError(RuntimeError):
+    """The program could not be run to its end (cycle limit, bad ELF)."""
+
+
+@cocotb.test()
+async def core_run(dut):
+    p = sim.params()
+    bench = CoreBench(dut)
+    await bench.reset()
+    out = {}
+    for program in p["programs"]:
+        elf = read_elf(program)
+        bench.load(elf.segments)
+        try:
+            r = await bench.run(max_cycles=p["max_cycles"], stall=p["stall"],
+                                tohost=elf.symbols.get("tohost", 0))
+            out[program] = {"exit_code": r.exit_code, "cycles": r.cycles,
+                            "instructions": r.retired, "output": r.output}
+        except CycleLimitExceeded as e:
+            out[program] = {"error": str(e)}
+        if p.get("trace"):
+            lines = [f"0x{t.pc:08x}  {t.insn:08x}  {disassemble(t.insn, t.pc):32s}"
+                     + (f"x{t.rd} = 0x{t.rd_value:08x}" if t.rd_we else "")
+                     + (f"trap cause {t.cause}" if t.trap else "") for t in bench.trace()]
+            Path(p["trace"]).write_text("\n".join(lines) + "\n")
+    Path(p["result"]).write_text(json.dumps(out))
+
+
+def run_elf(programs: list[str | Path], *, max_cycles: int = 10_000_000, stall: float = 0.0,
+            trace: str | Path | None = None) -> dict[str, dict]:
+    """Run each ELF to its exit on a fresh core; return per program ``exit_code``, ``cycles``,
+    ``instructions`` and ``output`` (the character output), or ``error``."""
+    paths = [str(Path(p).resolve()) for p in programs]
+    for path in paths:
+        read_elf(path)                      # a clear error before any simulation
+    with tempfile.TemporaryDirectory(prefix="tinyita-exec-") as tmp:
+        result, log = Path(tmp) / "result.json", Path(tmp) / "sim.log"
+        params = {"programs": paths, "max_cycles": max_cycles, "stall": stall,
+                  "result": str(result), "trace": str(Path(trace).resolve()) if trace else None}
+        try:
+            sim.run(core_build(MEM_SIZE), __name__, tests="core_run", params=params,
+                    log_file=log, label="exec")
+        except sim.SimulationFailed as err:
+            raise ExecError(f"{err}\n{log.read_text()[-3000:]}") from None
+        return json.loads(result.read_text())

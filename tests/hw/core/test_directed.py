@@ -1,0 +1,258 @@
+"""Directed tests of the core: every instruction's edge cases, pipeline hazards, CSRs, traps,
+wfi and fence.i. Each program checks itself and exits with 0, or with the number of the
+first failed check; the expected values are computed here in Python, not by the hardware."""
+
+import cocotb
+import pytest
+from cocotb.triggers import ClockCycles
+
+from hw.config import CLUSTER_CTRL, CTRL_EXIT
+from sw.rv32 import assemble
+from tb import sim
+from tb.core.bench import CoreBench
+from tb.core.harness import core_build
+
+M32 = 0xFFFF_FFFF
+
+
+def s32(v: int) -> int:
+    v &= M32
+    return v - (1 << 32) if v >> 31 else v
+
+
+def _div(a, b, signed, rem):
+    if b == 0:
+        return a if rem else M32
+    if signed:
+        a, b = s32(a), s32(b)
+        if a == -(2 ** 31) and b == -1:
+            return 0 if rem else a & M32
+        q = abs(a) // abs(b) * (1 if (a < 0) == (b < 0) else -1)
+        return (a - q * b) & M32 if rem else q & M32
+    return (a % b if rem else a // b) & M32
+
+
+REFERENCE = {
+    "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "sll": lambda a, b: a << (b & 31),
+    "slt": lambda a, b: int(s32(a) < s32(b)), "sltu": lambda a, b: int(a < b),
+    "xor": lambda a, b: a ^ b, "srl": lambda a, b: a >> (b & 31),
+    "sra": lambda a, b: s32(a) >> (b & 31), "or": lambda a, b: a | b,
+    "and": lambda a, b: a & b, "mul": lambda a, b: a * b,
+    "mulh": lambda a, b: (s32(a) * s32(b)) >> 32, "mulhsu": lambda a, b: (s32(a) * b) >> 32,
+    "mulhu": lambda a, b: (a * b) >> 32,
+    "div": lambda a, b: _div(a, b, True, False), "divu": lambda a, b: _div(a, b, False, False),
+    "rem": lambda a, b: _div(a, b, True, True), "remu": lambda a, b: _div(a, b, False, True),
+}
+EDGES = [0, 1, 2, M32, 0x8000_0000, 0x7FFF_FFFF, 0x1234_5678, 0xFFFF_FFFE, 31, 33]
+
+
+class Checks:
+    """Assembly that compares registers with expected values and exits with the number of
+    the first mismatch."""
+
+    def __init__(self):
+        self.lines, self.n = [], 0
+
+    def __call__(self, reg: str, expected) -> None:
+        self.n += 1
+        load = "la" if isinstance(expected, str) else "li"
+        value = expected if isinstance(expected, str) else s32(expected)
+        self.lines += [f"    {load} t6, {value}", f"    beq {reg}, t6, ok{self.n}",
+                       f"    li a0, {self.n}", "    j fail", f"ok{self.n}:"]
+
+    def code(self, *lines: str) -> None:
+        self.lines += [f"    {ln}" if not ln.endswith(":") else ln for ln in lines]
+
+    def program(self, prologue: str = "", data: str = "") -> str:
+        return "\n".join(["_start:", prologue, *self.lines, "    li a0, 0", "fail:",
+                          "    slli a0, a0, 1", "    ori a0, a0, 1",
+                          f"    li t6, {CLUSTER_CTRL + CTRL_EXIT}", "    sw a0, 0(t6)",
+                          "hang: j hang", data]) + "\n"
+
+
+def alu_program() -> str:
+    c = Checks()
+    for op, f in REFERENCE.items():
+        for a in EDGES:
+            for b in EDGES[::3]:
+                c.code(f"li t0, {s32(a)}", f"li t1, {s32(b)}", f"{op} t2, t0, t1")
+                c("t2", f(a, b) & M32)
+    for op, f in (("addi", lambda a, i: a + i), ("slti", lambda a, i: int(s32(a) < i)),
+                  ("sltiu", lambda a, i: int(a < (i & M32))), ("xori", lambda a, i: a ^ i),
+                  ("ori", lambda a, i: a | i), ("andi", lambda a, i: a & i)):
+        for a in EDGES[::2]:
+            for imm in (0, 1, -1, 2047, -2048):
+                c.code(f"li t0, {s32(a)}", f"{op} t2, t0, {imm}")
+                c("t2", f(a, imm) & M32)
+    for op, f in (("slli", lambda a, s: a << s), ("srli", lambda a, s: a >> s),
+                  ("srai", lambda a, s: s32(a) >> s)):
+        for a in (0x8000_0001, 0x7FFF_FFFF):
+            for sh in (0, 1, 31):
+                c.code(f"li t0, {s32(a)}", f"{op} t2, t0, {sh}")
+                c("t2", f(a, sh) & M32)
+    c.code("lui t2, 0xFFFFF")
+    c("t2", 0xFFFF_F000)
+    c.code("here: auipc t2, 1")
+    c("t2", "here + 4096")
+    return c.program()
+
+
+def memory_program() -> str:
+    c = Checks()
+    c.code("la s0, buf", "li t0, 0x80FF7F01", "sw t0, 0(s0)")
+    for op, off, value in (("lb", 0, 0x01), ("lb", 1, 0x7F), ("lb", 2, -1), ("lb", 3, -128),
+                           ("lbu", 2, 0xFF), ("lbu", 3, 0x80), ("lh", 0, 0x7F01),
+                           ("lh", 2, s32(0xFFFF80FF)), ("lhu", 2, 0x80FF),
+                           ("lw", 0, 0x80FF7F01)):
+        c.code(f"{op} t2, {off}(s0)")
+        c("t2", value)
+    c.code("li t0, 0xAB", "sb t0, 5(s0)", "li t0, 0xCDEF", "sh t0, 6(s0)", "lw t2, 4(s0)")
+    c("t2", 0xCDEF_AB00)
+    c.code("li t0, -4", "sw t0, 8(s0)", "lw t2, 8(s0)")       # store then load, back to back
+    c("t2", -4)
+    return c.program(data=".data\nbuf: .word 0, 0, 0, 0")
+
+
+def hazard_program() -> str:
+    c = Checks()
+    c.code("la s0, buf", "li t0, 5", "sw t0, 0(s0)",
+           "lw t1, 0(s0)", "addi t2, t1, 1")                       # load-use
+    c("t2", 6)
+    c.code("lw t1, 0(s0)", "beq t1, t0, taken1", "li t2, 99", "taken1:",
+           "li t2, 7")                                              # branch after a load
+    c("t2", 7)
+    c.code("li t0, 3", "mul t1, t0, t0", "mul t2, t1, t0", "mul t2, t2, t1")  # dependent muls
+    c("t2", 243)
+    c.code("li t0, 1000", "li t1, 7", "div t2, t0, t1", "div t2, t2, t1",
+           "rem t3, t2, t1", "add t2, t2, t3")                      # dependent divides
+    c("t2", 20 + 6)
+    c.code("li t0, 0x40", "csrw mtval, t0", "csrr t2, mtval",
+           "csrrs t3, mtval, t0", "csrr t4, mtval")                 # CSR write then read
+    c("t2", 0x40)
+    c("t4", 0x40)
+    c.code("jal t2, next1", "next1:", "addi t3, t2, 0")             # link forwarded
+    c("t3", "next1")
+    c.code("li t0, 1", "add t0, t0, t0", "add t0, t0, t0", "add t0, t0, t0")   # chain
+    c("t0", 8)
+    c.code("li s1, 100", "li s2, 0", "loop1:", "addi s2, s2, 3", "addi s1, s1, -1",
+           "bnez s1, loop1")                                        # backward branches
+    c("s2", 300)
+    return c.program(data=".data\nbuf: .word 0")
+
+
+def csr_program() -> str:
+    c = Checks()
+    c.code("csrr t2, mhartid")
+    c("t2", 0)
+    c.code("li t0, 0x80000103", "csrw mtvec, t0", "csrr t2, mtvec")
+    c("t2", 0x8000_0100)                                            # direct mode: bits 1:0 = 0
+    c.code("li t0, 0x80000007", "csrw mepc, t0", "csrr t2, mepc")
+    c("t2", 0x8000_0004)
+    c.code("csrr t0, mcycle", "nop", "nop", "csrr t1, mcycle", "sub t2, t1, t0",
+           "sltiu t2, t2, 3", "xori t2, t2, 1")                      # mcycle advanced by >= 3
+    c("t2", 1)
+    c.code("csrr t0, minstret", "nop", "nop", "nop", "csrr t1, minstret", "sub t2, t1, t0",
+           "sltiu t2, t2, 1", "xori t2, t2, 1")                      # minstret advanced
+    c("t2", 1)
+    c.code("li t0, 8", "csrs mstatus, t0", "csrr t2, mstatus", "andi t2, t2, 8")
+    c("t2", 8)
+    c.code("csrc mstatus, t0", "csrr t2, mstatus", "srli t3, t2, 11", "andi t2, t2, 8")
+    c("t2", 0)
+    c("t3", 3)                                                      # MPP reads as machine
+    c.code("csrwi mcause, 17", "csrr t2, mcause", "csrrci t3, mcause, 1", "csrr t4, mcause")
+    c("t2", 17)
+    c("t4", 16)
+    c.code("li t0, 5", "csrw mcycleh, t0", "csrr t2, mcycleh")
+    c("t2", 5)
+    return c.program()
+
+
+def trap_program() -> str:
+    """Each trap goes to the handler, which records mcause, mepc, mtval and skips the
+    instruction; the checks then compare them with the expected values."""
+    c = Checks()
+    cases = [
+        ("t_illegal", ".word 0", 2, "0"),
+        ("t_ecall", "ecall", 11, "0"),
+        ("t_ebreak", "ebreak", 3, "t_ebreak"),
+        ("t_csr", "csrr t0, 0x340", 2, None),          # mscratch is not implemented
+        ("t_hartid", "csrw mhartid, zero", 2, None),   # read-only
+        ("t_load", "lw t0, 1(s0)", 4, "buf + 1"),
+        ("t_half", "lh t0, 3(s0)", 4, "buf + 3"),
+        ("t_store", "sw t0, 2(s0)", 6, "buf + 2"),
+        ("t_jump", "jalr t0, 2(s1)", 0, "target + 2"),
+        ("t_branch", "beq zero, zero, . + 6", 0, "t_branch + 6"),
+    ]
+    c.code("la t0, handler", "csrw mtvec, t0", "la s0, buf", "la s1, target")
+    for label, insn, cause, tval in cases:
+        c.code(f"{label}:", insn)
+        c("s2", cause)
+        c("s4", label)
+        if tval is not None:
+            c("s3", tval)
+    c.code("li t0, 8", "csrs mstatus, t0", "ecall", "csrr t2, mstatus", "andi t2, t2, 0x88")
+    c("t2", 0x88)                   # mret: MIE = MPIE (1), MPIE = 1
+    c.code("la t0, buf", "lw t2, 0(t0)")
+    c("t2", 0)                      # the trapping store did not write
+    handler = """
+.align 2
+handler:
+    csrr s2, mcause
+    csrr s3, mtval
+    csrr s4, mepc
+    addi t5, s4, 4
+    csrw mepc, t5
+    mret
+target:
+    nop
+"""
+    return c.program(data=handler + "\n.data\nbuf: .word 0, 0")
+
+
+def fence_i_program() -> str:
+    c = Checks()
+    c.code("la s0, patch", "li t0, 0x02A00393",              # addi t2, zero, 42
+           "sw t0, 0(s0)", "fence.i", "patch:", "addi t2, zero, 1")
+    c("t2", 42)
+    return c.program()
+
+
+def wfi_program() -> str:
+    c = Checks()
+    c.code("csrr t0, mcycle", "wfi", "csrr t1, mcycle", "sub t2, t1, t0",
+           "sltiu t2, t2, 200", "xori t2, t2, 1")             # slept for the 300 cycles
+    c("t2", 1)
+    c.code("csrr t2, mip", "srli t2, t2, 11", "andi t2, t2, 1")
+    c("t2", 0)                                                # the event was consumed
+    return c.program()
+
+
+PROGRAMS = {"alu": alu_program, "memory": memory_program, "hazards": hazard_program,
+            "csr": csr_program, "traps": trap_program, "fence_i": fence_i_program,
+            "wfi": wfi_program}
+
+
+@cocotb.test()
+async def directed(dut):
+    p = sim.params()
+    bench = CoreBench(dut)
+    await bench.reset()
+    image = assemble(PROGRAMS[p["program"]]())
+    bench.load(image.segments)
+    if p["program"] == "wfi":
+        async def wake():
+            await ClockCycles(dut.clk, 300)
+            dut.event.value = 1
+            await ClockCycles(dut.clk, 1)
+            dut.event.value = 0
+        cocotb.start_soon(wake())
+    result = await bench.run(max_cycles=200_000, stall=p["stall"], seed=7)
+    assert result.exit_code == 0, (f"{p['program']}: check {result.exit_code} failed "
+                                   f"(stall {p['stall']})")
+
+
+@pytest.mark.parametrize("stall", [0.0, 0.35])
+@pytest.mark.parametrize("program", list(PROGRAMS))
+def test_directed(program, stall):
+    sim.run(core_build(1 << 20), __name__, tests="directed",
+            params={"program": program, "stall": stall})

@@ -1,0 +1,82 @@
+"""``tinyita exec`` on ELF files: the project's own, and one made by hand that ends through
+``tohost`` as standard RISC-V test suites do."""
+
+import struct
+
+from sw.rv32 import assemble, write_elf
+from sw.rv32.isa import encode
+from tinyita.cli import main
+
+
+def handmade_elf(path, code: int) -> int:
+    """An ELF written byte by byte: one PT_LOAD segment with code that stores
+    (code << 1) | 1 to ``tohost``, and a symbol table naming ``tohost``."""
+    base = 0x8000_0000
+    tohost = base + 0x100
+    insns = [encode("lui", 5, imm=tohost >> 12), encode("addi", 6, 0, imm=(code << 1) | 1),
+             encode("sw", rs1=5, rs2=6, imm=tohost & 0xFFF), encode("jal", 0, imm=0)]
+    text = b"".join(i.to_bytes(4, "little") for i in insns)
+    seg = text.ljust(0x108, b"\0")
+    strtab = b"\0tohost\0"
+    shstrtab = b"\0.symtab\0.strtab\0.shstrtab\0"
+    symtab = bytes(16) + struct.pack("<IIIBBH", 1, tohost, 4, 0x11, 0, 0xFFF1)
+    seg_off, sym_off = 0x100, 0x300
+    str_off = sym_off + len(symtab)
+    shs_off = str_off + len(strtab)
+    sh_off = (shs_off + len(shstrtab) + 3) & ~3
+    sections = [bytes(40),
+                struct.pack("<10I", 1, 2, 0, 0, sym_off, len(symtab), 2, 1, 4, 16),
+                struct.pack("<10I", 9, 3, 0, 0, str_off, len(strtab), 0, 0, 1, 0),
+                struct.pack("<10I", 17, 3, 0, 0, shs_off, len(shstrtab), 0, 0, 1, 0)]
+    header = (b"\x7fELF\x01\x01\x01" + bytes(9) + struct.pack(
+        "<HHIIIIIHHHHHH", 2, 243, 1, base, 52, sh_off, 0, 52, 32, 1, 40, len(sections), 3))
+    phdr = struct.pack("<8I", 1, seg_off, base, base, len(seg), len(seg), 7, 4)
+    out = bytearray(sh_off + 40 * len(sections))
+    out[:52], out[52:84] = header, phdr
+    out[seg_off:seg_off + len(seg)] = seg
+    for off, blob in ((sym_off, symtab), (str_off, strtab), (shs_off, shstrtab)):
+        out[off:off + len(blob)] = blob
+    out[sh_off:] = b"".join(sections)
+    path.write_bytes(bytes(out))
+    return tohost
+
+
+def test_exec_handmade_elf_with_tohost(tmp_path, capsys):
+    handmade_elf(tmp_path / "t.elf", 42)
+    assert main(["exec", str(tmp_path / "t.elf")]) == 42
+    assert "exit code 42" in capsys.readouterr().err
+
+
+def test_exec_own_elf_prints_and_traces(tmp_path, capsys):
+    src = """
+    _start: li t0, 0x10200c08
+            li t1, 'o'
+            sw t1, 0(t0)
+            li t1, 'k'
+            sw t1, 0(t0)
+            li t0, 0x10200c04
+            li t1, 1
+            sw t1, 0(t0)
+    """
+    (tmp_path / "p.s").write_text(src)
+    assert main(["asm", str(tmp_path / "p.s"), "-o", str(tmp_path / "p.elf")]) == 0
+    assert main(["exec", str(tmp_path / "p.elf"), "--trace", str(tmp_path / "t.txt"),
+                 "--stall", "0.3"]) == 0
+    out = capsys.readouterr()
+    assert out.out.splitlines()[-1] == "ok" and "CPI" in out.err
+    trace = (tmp_path / "t.txt").read_text().splitlines()
+    assert trace[0].startswith("0x80000000") and "lui t0" in trace[0]
+
+
+def test_exec_cycle_limit_names_pc_and_last_instructions(tmp_path, capsys):
+    write_elf(assemble("_start: li a0, 1\nloop: j loop"), tmp_path / "l.elf")
+    assert main(["exec", str(tmp_path / "l.elf"), "--max-cycles", "500"]) == 124
+    err = capsys.readouterr().err
+    assert "did not exit within 500 cycles" in err and "last pc 0x80000004" in err
+    assert "0x80000004: j 0" in err
+
+
+def test_exec_rejects_a_non_elf(tmp_path, capsys):
+    (tmp_path / "x").write_text("hello")
+    assert main(["exec", str(tmp_path / "x")]) == 2
+    assert "cannot read it as ELF" in capsys.readouterr().err
