@@ -1,23 +1,173 @@
-"""The cluster's memory map: the one place that says where everything is (software reads it
-from here)."""
+"""The cluster's parameters and memory map: the one place that says what the cluster is made
+of and where everything is. The hardware is generated from a :class:`ClusterConfig` and the
+software (kernel compiler, test programs) reads the same object.
 
-__all__ = ["L1_BASE", "ENGINE_BASE", "DMA_BASE", "EVENT_BASE", "CLUSTER_CTRL", "L2_BASE",
-           "CTRL_CYCLES", "CTRL_EXIT", "CTRL_CHAR_OUT"]
+This is plain Python (no Amaranth).
+"""
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+from hw.ita.config import ITAConfig
+
+__all__ = ["ClusterConfig", "L1_BASE", "ENGINE_BASE", "DMA_BASE", "EVENT_BASE", "CLUSTER_CTRL",
+           "PERIPH_BASE", "PERIPH_BYTES", "L2_BASE", "CTRL_CYCLES", "CTRL_EXIT", "CTRL_CHAR_OUT",
+           "CtrlReg", "DmaReg", "EventReg", "L2_WORD_BYTES", "MAX_CORES"]
 
 #: L1 TCDM (l1_bytes from here).
 L1_BASE = 0x1000_0000
-#: The engine's (HWPE) registers, 256 bytes.
-ENGINE_BASE = 0x1020_0000
-#: DMA registers.
-DMA_BASE = 0x1020_0400
-#: Event unit and barrier.
-EVENT_BASE = 0x1020_0800
-#: Cluster control: cycle counter, exit, character output, performance counters.
-CLUSTER_CTRL = 0x1020_0C00
+#: The peripherals: four 1 KiB pages from here.
+PERIPH_BASE = 0x1020_0000
+PERIPH_BYTES = 0x1000
+#: The engine's (HWPE) registers, 256 bytes (hw/hwpe/regmap.py).
+ENGINE_BASE = PERIPH_BASE
+#: DMA registers (:class:`DmaReg`).
+DMA_BASE = PERIPH_BASE + 0x400
+#: Event unit and barrier (:class:`EventReg`).
+EVENT_BASE = PERIPH_BASE + 0x800
+#: Cluster control (:class:`CtrlReg`).
+CLUSTER_CTRL = PERIPH_BASE + 0xC00
 #: L2 (l2_bytes from here): code, data, weights; the reset vector.
 L2_BASE = 0x8000_0000
+#: Width of an L2 word (the DMA's beat and an instruction-cache line).
+L2_WORD_BYTES = 64
+MAX_CORES = 8
 
-#: Offsets in cluster control.
-CTRL_CYCLES = 0x00     #: read: cycles since reset
-CTRL_EXIT = 0x04       #: write (code << 1) | 1: end the run with ``code``
-CTRL_CHAR_OUT = 0x08   #: write: one character of debug output (low byte)
+
+class CtrlReg(IntEnum):
+    """Cluster control registers (offsets from CLUSTER_CTRL)."""
+
+    CYCLES = 0x00        #: read: cycles since reset
+    EXIT = 0x04          #: write (code << 1) | 1: end the run with ``code``
+    CHAR_OUT = 0x08      #: write: one character of debug output (low byte)
+    ENGINE_BUSY = 0x0C   #: read: cycles the engine was busy
+    DMA_BUSY = 0x10      #: read: cycles the DMA was busy
+    BUS_ERROR = 0x14     #: read: address of the first access to an unmapped address (0: none)
+    INFO = 0x18          #: read: cores | engine present << 8 | l1_banks << 16
+    CORE_STALL = 0x20    #: read, + 4 * core: cycles the core waited for a grant
+
+
+class DmaReg(IntEnum):
+    """DMA registers (offsets from DMA_BASE)."""
+
+    SRC = 0x00           #: source byte address of the next transfer
+    DST = 0x04           #: destination byte address
+    ROW_BYTES = 0x08     #: bytes per row (1 or more)
+    ROWS = 0x0C          #: rows (1 or more)
+    SRC_STRIDE = 0x10    #: bytes from one source row to the next (signed)
+    DST_STRIDE = 0x14    #: bytes from one destination row to the next (signed)
+    START = 0x18         #: read: queue the transfer, return its id (0: queue full, nothing queued)
+    DONE = 0x1C          #: read: id of the last finished transfer
+    STATUS = 0x20        #: read: busy | queued << 8 | error << 16 (sticky); write 1s to clear error
+    ERROR_ID = 0x24      #: read: id of the first transfer that failed (0: none)
+
+
+class EventReg(IntEnum):
+    """Event unit registers (offsets from EVENT_BASE)."""
+
+    BARRIER = 0x00       #: write: this core arrives; read: barriers completed so far
+    SW_EVENT = 0x04      #: write a mask of cores: send them an event
+
+
+def _is_pow2(x: int) -> bool:
+    return x > 0 and x & (x - 1) == 0
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    """Parameters of a generated cluster.
+
+    Parameters
+    ----------
+    cores : int
+        RV32IM cores, 1..8.
+    l1_bytes : int
+        L1 TCDM size: a power of two, 8 KiB..1 MiB.
+    l1_banks : int
+        64-bit L1 banks, word-interleaved: a power of two, at least 8 (the DMA's lanes) and at
+        least the engine's M/8 lanes, at most 64.
+    l2_bytes : int
+        L2 size: a power of two, 64 KiB..256 MiB.
+    l2_latency : int
+        Cycles from an L2 grant to its read data, 2..32.
+    icache_lines : int
+        Lines of 64 bytes in each core's instruction cache (direct mapped): a power of two, 2..256.
+    ita : bool
+        Whether the cluster has the engine (without it: cores only, the software baseline).
+    n, m, softmax_shift, max_tiles : int
+        The engine's parameters (:class:`~hw.ita.config.ITAConfig`).
+    dma_queue : int
+        Transfers the DMA can hold queued, 2..8.
+    """
+
+    cores: int = 8
+    l1_bytes: int = 128 * 1024
+    l1_banks: int = 32
+    l2_bytes: int = 4 * 1024 * 1024
+    l2_latency: int = 10
+    icache_lines: int = 16
+    ita: bool = True
+    n: int = 16
+    m: int = 64
+    softmax_shift: int = 5
+    max_tiles: int = 8
+    dma_queue: int = 4
+
+    def __post_init__(self) -> None:
+        for name in ("cores", "l1_bytes", "l1_banks", "l2_bytes", "l2_latency", "icache_lines",
+                     "n", "m", "softmax_shift", "max_tiles", "dma_queue"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise ValueError(f"ClusterConfig.{name} must be an int, got {value!r}")
+
+        def check(ok: bool, name: str, rule: str) -> None:
+            if not ok:
+                raise ValueError(f"ClusterConfig.{name} = {getattr(self, name)}: {rule}")
+
+        check(1 <= self.cores <= MAX_CORES, "cores", f"must be in 1..{MAX_CORES}")
+        check(_is_pow2(self.l1_bytes) and 8 * 1024 <= self.l1_bytes <= 1024 * 1024,
+              "l1_bytes", "must be a power of two in 8 KiB..1 MiB")
+        check(_is_pow2(self.l1_banks) and 8 <= self.l1_banks <= 64, "l1_banks",
+              "must be a power of two in 8..64")
+        check(self.l1_bytes // (8 * self.l1_banks) >= 16, "l1_banks",
+              f"leaves fewer than 16 words per bank of l1_bytes = {self.l1_bytes}")
+        check(_is_pow2(self.l2_bytes) and 64 * 1024 <= self.l2_bytes <= 256 * 1024 * 1024,
+              "l2_bytes", "must be a power of two in 64 KiB..256 MiB")
+        check(2 <= self.l2_latency <= 32, "l2_latency", "must be in 2..32")
+        check(_is_pow2(self.icache_lines) and 2 <= self.icache_lines <= 256, "icache_lines",
+              "must be a power of two in 2..256")
+        check(2 <= self.dma_queue <= 8, "dma_queue", "must be in 2..8")
+        if self.ita:
+            self.ita_config()           # validates n, m, softmax_shift, max_tiles
+            check(self.m // 8 <= self.l1_banks, "l1_banks",
+                  f"must be at least the engine's M/8 = {self.m // 8} lanes")
+
+    def ita_config(self) -> ITAConfig:
+        """The engine's parameters."""
+        return ITAConfig(n=self.n, m=self.m, softmax_shift=self.softmax_shift,
+                         max_tiles=self.max_tiles)
+
+    @property
+    def l1_range(self) -> tuple[int, int]:
+        """(base, end) of L1."""
+        return L1_BASE, L1_BASE + self.l1_bytes
+
+    @property
+    def l2_range(self) -> tuple[int, int]:
+        """(base, end) of L2."""
+        return L2_BASE, L2_BASE + self.l2_bytes
+
+    @property
+    def engine_lanes(self) -> int:
+        """64-bit lanes of the engine's port (0 without the engine)."""
+        return self.m // 8 if self.ita else 0
+
+    def key(self) -> str:
+        """A string that identifies the configuration (for caches and file names)."""
+        return ",".join(f"{k}={getattr(self, k)}" for k in self.__dataclass_fields__)
+
+
+#: Offsets in cluster control (kept for the minimal SoC's programs).
+CTRL_CYCLES = CtrlReg.CYCLES
+CTRL_EXIT = CtrlReg.EXIT
+CTRL_CHAR_OUT = CtrlReg.CHAR_OUT

@@ -43,11 +43,17 @@ def waiver_file(verilog_name: str) -> str:
 def write_verilog(component: wiring.Component, name: str, directory: Path | str,
                   params: dict) -> dict[str, Path]:
     """Write ``NAME.v``, ``NAME.vlt`` (waivers) and ``NAME.json`` (parameters) into
-    ``directory``; return their paths by suffix."""
+    ``directory``; return their paths by suffix. The SRAM macro model (``hw/sram.py``) is
+    appended when the design uses it."""
+    from hw.sram import SRAM_VERILOG
+
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"v": out / f"{name}.v", "vlt": out / f"{name}.vlt", "json": out / f"{name}.json"}
-    paths["v"].write_text(verilog.convert(component, name=name, emit_src=False))
+    text = verilog.convert(component, name=name, emit_src=False)
+    if "tinyita_sram" in text:
+        text += SRAM_VERILOG
+    paths["v"].write_text(text)
     paths["vlt"].write_text(waiver_file(paths["v"].name))
     paths["json"].write_text(json.dumps({"top": name, **params}, indent=2) + "\n")
     return paths

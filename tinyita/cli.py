@@ -132,11 +132,29 @@ def cmd_asm(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_exec(args: argparse.Namespace) -> int:
-    """Run an RV32 ELF on the simulated core until it exits."""
-    from tb.core.run import run_elf
+def _cluster(args: argparse.Namespace):
+    from hw.config import ClusterConfig
 
-    r = run_elf([args.program], max_cycles=args.max_cycles, stall=args.stall,
+    return ClusterConfig(cores=args.cores, l1_bytes=args.l1_bytes, l1_banks=args.l1_banks,
+                         l2_bytes=args.l2_bytes, l2_latency=args.l2_latency,
+                         icache_lines=args.icache_lines, ita=not args.no_ita, n=args.n,
+                         m=args.m, softmax_shift=args.softmax_shift, max_tiles=args.max_tiles)
+
+
+def cmd_verilog_cluster(args: argparse.Namespace) -> int:
+    """Write the cluster's Verilog (with the SRAM macro model), parameters and waivers."""
+    from hw.cluster.cluster import Cluster
+
+    cfg = _cluster(args)
+    params = {k: getattr(cfg, k) for k in cfg.__dataclass_fields__}
+    return _write_and_lint(Cluster(cfg), "cluster", args, params)
+
+
+def cmd_exec(args: argparse.Namespace) -> int:
+    """Run an RV32 ELF on the simulated cluster until it exits."""
+    from tb.cluster.run import run_elf
+
+    r = run_elf([args.program], cfg=_cluster(args), max_cycles=args.max_cycles,
                 trace=args.trace)[str(Path(args.program).resolve())]
     if "error" in r:
         print(f"tinyita exec: {r['error']}", file=sys.stderr)
@@ -145,7 +163,8 @@ def cmd_exec(args: argparse.Namespace) -> int:
         print(r["output"], end="" if r["output"].endswith("\n") else "\n")
     cpi = r["cycles"] / r["instructions"] if r["instructions"] else float("nan")
     print(f"exit code {r['exit_code']}: {r['cycles']} cycles, {r['instructions']} instructions "
-          f"retired, CPI {cpi:.3f}", file=sys.stderr)
+          f"retired by core 0 (CPI {cpi:.3f}), per core {r['instructions_per_core']}",
+          file=sys.stderr)
     return r["exit_code"] & 0xFF
 
 
@@ -188,6 +207,26 @@ def _engine_options(p: argparse.ArgumentParser) -> None:
                    help="largest size in tiles of M (default 8)")
 
 
+def _cluster_options(p: argparse.ArgumentParser) -> None:
+    from hw.config import ClusterConfig
+
+    d = ClusterConfig()
+    g = p.add_argument_group("cluster parameters (hw.config.ClusterConfig)")
+    g.add_argument("--cores", type=int, default=d.cores, help=f"cores (default {d.cores})")
+    g.add_argument("--l1-bytes", type=int, default=d.l1_bytes,
+                   help=f"L1 size (default {d.l1_bytes})")
+    g.add_argument("--l1-banks", type=int, default=d.l1_banks,
+                   help=f"L1 banks (default {d.l1_banks})")
+    g.add_argument("--l2-bytes", type=int, default=d.l2_bytes,
+                   help=f"L2 size (default {d.l2_bytes})")
+    g.add_argument("--l2-latency", type=int, default=d.l2_latency,
+                   help=f"L2 read latency in cycles (default {d.l2_latency})")
+    g.add_argument("--icache-lines", type=int, default=d.icache_lines,
+                   help=f"64-byte lines per core's instruction cache (default {d.icache_lines})")
+    g.add_argument("--no-ita", action="store_true", help="a cluster without the engine")
+    _engine_options(p)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tinyita",
@@ -227,6 +266,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also run verilator --lint-only -Wall with the waivers")
     p.set_defaults(func=cmd_verilog_core)
 
+    p = verilog.add_parser("cluster", help="the whole cluster")
+    _cluster_options(p)
+    p.add_argument("-o", "--output", type=Path, required=True, help="output directory")
+    p.add_argument("--lint", action="store_true",
+                   help="also run verilator --lint-only -Wall with the waivers")
+    p.set_defaults(func=cmd_verilog_cluster)
+
     p = sub.add_parser("asm", help="assemble RV32IM source into an ELF")
     p.add_argument("source", type=Path)
     p.add_argument("-o", "--output", type=Path, required=True)
@@ -234,12 +280,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="address of .text (default 0x80000000)")
     p.set_defaults(func=cmd_asm)
 
-    p = sub.add_parser("exec", help="run an RV32 ELF on the simulated core")
+    p = sub.add_parser("exec", help="run an RV32 ELF on the simulated cluster")
     p.add_argument("program", type=Path)
     p.add_argument("--max-cycles", type=int, default=10_000_000)
-    p.add_argument("--stall", type=float, default=0.0,
-                   help="probability of a wait state per memory cycle (default 0)")
-    p.add_argument("--trace", type=Path, help="write the retirement trace (the last 8192)")
+    p.add_argument("--trace", type=Path,
+                   help="write core 0's retirement trace (the last 8192)")
+    _cluster_options(p)
     p.set_defaults(func=cmd_exec)
 
     bench = sub.add_parser("bench", help="measure cycles on Verilator").add_subparsers(

@@ -62,6 +62,9 @@ class Core(wiring.Component):
         The instruction leaving writeback this cycle.
     sleeping : Out(1)
         A ``wfi`` waits for an event.
+    fence_i : Out(1)
+        A ``fence.i`` completes (its refetch is requested in the same cycle): an instruction
+        cache must drop its lines now.
     """
 
     def __init__(self, hartid: int = 0, reset_pc: int = 0x8000_0000):
@@ -72,6 +75,7 @@ class Core(wiring.Component):
         super().__init__({
             "ibus": Out(TCDMSignature(32, 32)), "dbus": Out(TCDMSignature(32, 32)),
             "event": In(1), "retire": Out(RetireLayout), "sleeping": Out(1),
+            "fence_i": Out(1),
         })
 
     def elaborate(self, platform):
@@ -227,7 +231,8 @@ class Core(wiring.Component):
                        Mux(d.fence_i, link, Mux(taken, target, link))))
         m.d.comb += [csr.we.eq(x_advance & csr_writes & ~trap),
                      csr.trap.eq(x_advance & trap), csr.epc.eq(x.pc), csr.cause.eq(cause),
-                     csr.tval.eq(tval), csr.mret.eq(x_advance & d.mret & ~trap)]
+                     csr.tval.eq(tval), csr.mret.eq(x_advance & d.mret & ~trap),
+                     self.fence_i.eq(x_advance & d.fence_i & ~trap)]
         with m.If(self.event):
             m.d.sync += event_pending.eq(1)
         with m.If(x_advance & d.wfi & ~trap):

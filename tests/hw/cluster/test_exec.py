@@ -1,11 +1,14 @@
-"""``tinyita exec`` on ELF files: the project's own, and one made by hand that ends through
-``tohost`` as standard RISC-V test suites do."""
+"""``tinyita exec`` on ELF files, on a small cluster: the project's own, and one made by hand
+that ends through ``tohost`` as standard RISC-V test suites do."""
 
 import struct
 
 from sw.rv32 import assemble, write_elf
 from sw.rv32.isa import encode
 from tinyita.cli import main
+
+#: A small cluster (its build is shared with the other tests that use it).
+SMALL = ["--cores", "2", "--no-ita", "--l2-bytes", "65536"]
 
 
 def handmade_elf(path, code: int) -> int:
@@ -43,13 +46,15 @@ def handmade_elf(path, code: int) -> int:
 
 def test_exec_handmade_elf_with_tohost(tmp_path, capsys):
     handmade_elf(tmp_path / "t.elf", 42)
-    assert main(["exec", str(tmp_path / "t.elf")]) == 42
+    assert main(["exec", str(tmp_path / "t.elf"), *SMALL]) == 42
     assert "exit code 42" in capsys.readouterr().err
 
 
 def test_exec_own_elf_prints_and_traces(tmp_path, capsys):
     src = """
-    _start: li t0, 0x10200c08
+    _start: csrr a0, mhartid
+            bnez a0, _start
+            li t0, 0x10200c08
             li t1, 'o'
             sw t1, 0(t0)
             li t1, 'k'
@@ -61,16 +66,16 @@ def test_exec_own_elf_prints_and_traces(tmp_path, capsys):
     (tmp_path / "p.s").write_text(src)
     assert main(["asm", str(tmp_path / "p.s"), "-o", str(tmp_path / "p.elf")]) == 0
     assert main(["exec", str(tmp_path / "p.elf"), "--trace", str(tmp_path / "t.txt"),
-                 "--stall", "0.3"]) == 0
+                 *SMALL]) == 0
     out = capsys.readouterr()
     assert out.out.splitlines()[-1] == "ok" and "CPI" in out.err
     trace = (tmp_path / "t.txt").read_text().splitlines()
-    assert trace[0].startswith("0x80000000") and "lui t0" in trace[0]
+    assert trace[0].startswith("0x80000000") and "csrrs a0, mhartid" in trace[0]
 
 
 def test_exec_cycle_limit_names_pc_and_last_instructions(tmp_path, capsys):
     write_elf(assemble("_start: li a0, 1\nloop: j loop"), tmp_path / "l.elf")
-    assert main(["exec", str(tmp_path / "l.elf"), "--max-cycles", "500"]) == 124
+    assert main(["exec", str(tmp_path / "l.elf"), "--max-cycles", "500", *SMALL]) == 124
     err = capsys.readouterr().err
     assert "did not exit within 500 cycles" in err and "last pc 0x80000004" in err
     assert "0x80000004: j 0" in err
@@ -78,5 +83,5 @@ def test_exec_cycle_limit_names_pc_and_last_instructions(tmp_path, capsys):
 
 def test_exec_rejects_a_non_elf(tmp_path, capsys):
     (tmp_path / "x").write_text("hello")
-    assert main(["exec", str(tmp_path / "x")]) == 2
+    assert main(["exec", str(tmp_path / "x"), *SMALL]) == 2
     assert "cannot read it as ELF" in capsys.readouterr().err

@@ -1,0 +1,1 @@
+"""Test bench of the cluster: harness, memory access in bulk, program runner, benchmark."""

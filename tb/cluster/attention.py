@@ -1,0 +1,208 @@
+"""The hand-written attention offload program: written with the assembler's Python API, with
+its data and the golden results it must produce.
+
+Core 0 queues DMA transfers from L2 to L1: first the two operands of a residual add, then the
+attention head's input, weights and biases (one transfer per matrix, retrying while the queue
+is full). When the operands are in, it arrives at a barrier that releases the other cores:
+they compute the requantized residual add in L1, a slice each, while core 0 programs the
+engine through its registers, sleeps in ``wfi`` until the job has finished and moves the
+head's output back to L2. Everybody meets at a second barrier; core 0 moves the residual sum
+to L2 and ends the run with exit code 0 (2 if the engine, 3 if the DMA reported an error).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hw.config import (
+    CLUSTER_CTRL,
+    DMA_BASE,
+    ENGINE_BASE,
+    EVENT_BASE,
+    L1_BASE,
+    L2_BASE,
+    ClusterConfig,
+    CtrlReg,
+    DmaReg,
+    EventReg,
+)
+from hw.hwpe.regmap import REGMAP
+from hw.ita.config import Mode
+from sw.golden import AddParams, residual_add
+from sw.rv32 import Program
+
+from ..hwpe.placement import place_job
+from ..ita.cases import random_job
+from ..ita.streams import build_streams
+
+__all__ = ["AttentionProgram", "attention_program", "STAMPS", "PHASES"]
+
+#: Where the program puts its data in L2 (the code is at L2_BASE).
+DATA = L2_BASE + 0x10_0000
+#: Core 0 stores the cycle counter here at the end of each phase (one word each).
+STAMPS = DATA - 64
+#: The phases, in order.
+PHASES = ("start", "dma_in", "engine", "dma_out", "barrier", "dma_sum")
+
+
+@dataclass
+class AttentionProgram:
+    program: Program
+    #: (L2 address, bytes) to load before the run
+    loads: list[tuple[int, bytes]]
+    #: (what, L2 or L1 address, expected int8 array) after the run
+    expected: list[tuple[str, int, np.ndarray]]
+    macs: int
+
+
+def _stamp(p: Program, phase: str) -> None:
+    p.li("t0", CLUSTER_CTRL).lw("t1", CtrlReg.CYCLES, "t0")
+    p.li("t0", STAMPS + 4 * PHASES.index(phase)).sw("t1", 0, "t0")
+
+
+def _wait(p: Program, label: str, reg: str, offset: int, base: str, target: str,
+          cond: str) -> None:
+    """Sleep until ``cond(load(base + offset), target)`` holds (checked before each wfi)."""
+    p.label(label)
+    p.lw(reg, offset, base)
+    getattr(p, cond)(reg, target, f"{label}_done")
+    p.wfi().j(label)
+    p.label(f"{label}_done")
+
+
+def _dma(p: Program, src: int, dst: int, size: int, label: str) -> None:
+    """Queue one 1D transfer (retry while the queue is full); its id ends up in s11."""
+    p.li("t1", src).sw("t1", DmaReg.SRC, "s0")
+    p.li("t1", dst).sw("t1", DmaReg.DST, "s0")
+    p.li("t1", size).sw("t1", DmaReg.ROW_BYTES, "s0")
+    p.li("t1", 1).sw("t1", DmaReg.ROWS, "s0")
+    p.label(label).lw("s11", DmaReg.START, "s0").beqz("s11", label)
+
+
+def attention_program(cfg: ClusterConfig, *, seq: int, emb: int, proj: int, residual: int = 512,
+                      seed: int = 0) -> AttentionProgram:
+    """The program for a head of S=seq, E=emb, P=proj (multiples of M) on ``cfg``."""
+    ita = cfg.ita_config()
+    m = ita.m
+    for name, v in (("seq", seq), ("emb", emb), ("proj", proj)):
+        if v % m or not 0 < v // m <= ita.max_tiles:
+            raise ValueError(f"attention {name} = {v}: must be a multiple of M = {m} and at "
+                             f"most {ita.max_tiles * m}")
+    job, steps = random_job(ita, Mode.ATTENTION, s=seq // m, e=emb // m, p=proj // m, seed=seed)
+    place = place_job(ita, job, steps, L1_BASE)
+    if place.end - L1_BASE > cfg.l1_bytes:
+        raise ValueError(f"attention S={seq} E={emb} P={proj} needs {place.end - L1_BASE} "
+                         f"bytes of L1; the cluster has {cfg.l1_bytes}")
+    rng = np.random.default_rng(seed + 1)
+    ra = rng.integers(-128, 128, residual, dtype=np.int8)
+    rb = rng.integers(-128, 128, residual, dtype=np.int8)
+    add = AddParams.for_ratios(0.6, 0.9, add=3)
+    r_out = residual_add(ra, rb, add)
+    aligned = -(-residual // 64) * 64
+    res_a, res_b, res_out = place.end, place.end + aligned, place.end + 2 * aligned    # in L1
+    if res_out + aligned - L1_BASE > cfg.l1_bytes:
+        raise ValueError(f"attention S={seq} E={emb} P={proj} and a residual add of {residual} "
+                         f"need {res_out + aligned - L1_BASE} bytes of L1; the cluster has "
+                         f"{cfg.l1_bytes}")
+
+    def l2(l1_address: int) -> int:            # L2 mirrors the L1 image
+        return DATA + (l1_address - L1_BASE)
+
+    loads = [(l2(res_a), ra.tobytes()), (l2(res_b), rb.tobytes())]
+    loads += [(l2(a), d) for a, d in place.loads]
+    out_ptr = place.pointers["OUT"]
+    y = next(e for what, a, e in place.expected if a == out_ptr)
+    expected = [("residual add (L2)", l2(res_out), r_out.reshape(1, -1)),
+                ("head output (L2)", l2(out_ptr), y)]
+    expected += [(f"{what} (L1)", a, e) for what, a, e in place.expected]
+
+    p = Program()
+    p.csrr("a0", "mhartid").bnez("a0", "worker")
+    # ---- core 0: inputs in, engine job, output out
+    _stamp(p, "start")
+    p.li("s0", DMA_BASE)
+    _dma(p, l2(res_a), res_a, residual, "queue_a")
+    _dma(p, l2(res_b), res_b, residual, "queue_b")
+    p.mv("s10", "s11")
+    for k, (address, data) in enumerate(place.loads):
+        _dma(p, l2(address), address, len(data), f"queue{k}")
+        if k == 1:          # the operands are surely in by now: release the other cores
+            _wait(p, "operands", "t3", DmaReg.DONE, "s0", "s10", "bgeu")
+            p.li("t5", EVENT_BASE).sw("zero", EventReg.BARRIER, "t5")
+    _wait(p, "dma_in", "t3", DmaReg.DONE, "s0", "s11", "bgeu")
+    _stamp(p, "dma_in")
+    p.li("s1", ENGINE_BASE)
+    p.lw("s2", REGMAP["ACQUIRE"].offset, "s1")
+    for offset, value in job.registers(place.pointers).items():
+        p.li("t1", value & 0xFFFF_FFFF).sw("t1", offset, "s1")
+    p.sw("zero", REGMAP["TRIGGER"].offset, "s1")
+    _wait(p, "engine", "t3", REGMAP["FINISHED"].offset, "s1", "s2", "bgtu")
+    _stamp(p, "engine")
+    p.lw("t3", REGMAP["STATUS"].offset, "s1")
+    p.li("t4", REGMAP["STATUS"].field("error").mask).and_("t3", "t3", "t4")
+    p.li("a1", (2 << 1) | 1).bnez("t3", "finish")
+    _dma(p, out_ptr, l2(out_ptr), y.size, "queue_out")
+    _wait(p, "dma_out", "t3", DmaReg.DONE, "s0", "s11", "bgeu")
+    _stamp(p, "dma_out")
+    p.lw("t3", DmaReg.STATUS, "s0").srli("t3", "t3", 16)
+    p.li("a1", (3 << 1) | 1).bnez("t3", "finish")
+    p.li("a1", 1)
+    p.label("finish")
+    if cfg.cores == 1:
+        _residual(p, add, res_a, res_b, res_out, 0, residual)
+    _barrier(p, "final")
+    _stamp(p, "barrier")
+    _dma(p, res_out, l2(res_out), residual, "queue_sum")
+    _wait(p, "dma_sum", "t3", DmaReg.DONE, "s0", "s11", "bgeu")
+    _stamp(p, "dma_sum")
+    p.li("t0", CLUSTER_CTRL + CtrlReg.EXIT).sw("a1", 0, "t0")
+    p.label("hang").wfi().j("hang")
+    # ---- the other cores: a slice of the residual add each
+    p.label("worker")
+    if cfg.cores > 1:
+        workers = cfg.cores - 1
+        chunk = -(-residual // workers)
+        p.addi("t0", "a0", -1).li("t1", chunk).mul("a2", "t0", "t1")     # first element
+        p.add("a3", "a2", "t1").li("t1", residual)
+        p.blt("a3", "t1", "clamped").mv("a3", "t1")
+        p.label("clamped")
+        _barrier(p, "operands_in")
+        _residual_loop(p, add, res_a, res_b, res_out)
+        _barrier(p, "worker_end")
+    p.label("idle").wfi().j("idle")
+    macs = build_streams(ita, job, steps).macs
+    return AttentionProgram(p, loads, expected, macs)
+
+
+def _barrier(p: Program, label: str) -> None:
+    p.li("t5", EVENT_BASE).lw("t6", EventReg.BARRIER, "t5").sw("zero", EventReg.BARRIER, "t5")
+    _wait(p, label, "t4", EventReg.BARRIER, "t5", "t6", "bne")
+
+
+def _residual(p: Program, add: AddParams, a: int, b: int, out: int, first: int, end: int):
+    p.li("a2", first).li("a3", end)
+    _residual_loop(p, add, a, b, out, "single_")
+
+
+def _residual_loop(p: Program, add: AddParams, a: int, b: int, out: int, prefix: str = ""
+                   ) -> None:
+    """out[i] = clamp(round((mult_a a[i] + mult_b b[i]) >> shift) + add) for a2 <= i < a3."""
+    p.bge("a2", "a3", f"{prefix}res_done")
+    p.li("s3", a).add("s3", "s3", "a2").li("s4", b).add("s4", "s4", "a2")
+    p.li("s5", out).add("s5", "s5", "a2")
+    p.li("s6", add.mult_a).li("s7", add.mult_b).li("s8", 127).li("s9", -128)
+    p.label(f"{prefix}res_loop")
+    p.lb("t0", 0, "s3").lb("t1", 0, "s4")
+    p.mul("t0", "t0", "s6").mul("t1", "t1", "s7").add("t0", "t0", "t1")
+    if add.shift:
+        p.srai("t2", "t0", add.shift - 1).andi("t2", "t2", 1)
+        p.srai("t0", "t0", add.shift).add("t0", "t0", "t2")
+    p.addi("t0", "t0", add.add)
+    p.ble("t0", "s8", f"{prefix}res_hi").mv("t0", "s8")
+    p.label(f"{prefix}res_hi")
+    p.bge("t0", "s9", f"{prefix}res_lo").mv("t0", "s9")
+    p.label(f"{prefix}res_lo")
+    p.sb("t0", 0, "s5")
+    p.addi("s3", "s3", 1).addi("s4", "s4", 1).addi("s5", "s5", 1).addi("a2", "a2", 1)
+    p.blt("a2", "a3", f"{prefix}res_loop")
+    p.label(f"{prefix}res_done")

@@ -1,0 +1,133 @@
+"""The cocotb side of the cluster's bench: memories in bulk, run to exit, counters.
+
+Runs inside the simulator on a :class:`~tb.cluster.harness.ClusterHarness`.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from cocotb.triggers import ClockCycles
+
+from hw.config import L1_BASE, L2_BASE, L2_WORD_BYTES, ClusterConfig
+
+from ..cocotb_util import CycleLimitExceeded, start, wait_high
+from ..core.bench import CoreBench, TraceEntry
+from .memory import SRAMAccess
+
+__all__ = ["ClusterBench", "ClusterResult"]
+
+
+@dataclass
+class ClusterResult:
+    exit_code: int
+    cycles: int
+    retired: list[int]
+    output: str
+    counters: dict = field(default_factory=dict)
+
+    @property
+    def instructions(self) -> int:
+        return sum(self.retired)
+
+
+class ClusterBench:
+    def __init__(self, dut, cfg: ClusterConfig):
+        self.dut, self.cfg = dut, cfg
+        c = dut.cluster
+        self.l2 = SRAMAccess(c.l2.sram.macro, dut.clk, L2_WORD_BYTES,
+                             cfg.l2_bytes // L2_WORD_BYTES)
+        rows = cfg.l1_bytes // (8 * cfg.l1_banks)
+        self.banks = [SRAMAccess(getattr(c.l1, f"bank{b}").macro, dut.clk, 8, rows)
+                      for b in range(cfg.l1_banks)]
+
+    async def reset(self) -> None:
+        self.dut.run.value = 0
+        self.dut.tohost.value = 0
+        await start(self.dut)
+
+    # --- memories ----------------------------------------------------------------------
+    async def write(self, address: int, data: bytes) -> None:
+        """Write bytes into L2 or L1."""
+        if address >= L2_BASE:
+            await self.l2.write(address - L2_BASE, data)
+        else:
+            await self._l1(address, len(data), data)
+
+    async def read(self, address: int, size: int) -> bytes:
+        if address >= L2_BASE:
+            return await self.l2.read(address - L2_BASE, size)
+        return await self._l1(address, size)
+
+    async def _l1(self, address: int, size: int, data: bytes | None = None) -> bytes:
+        """Read (or write) L1 bytes: whole 64-bit words from every bank, interleaved."""
+        nb = self.cfg.l1_banks
+        off = address - L1_BASE
+        if off < 0 or off + size > self.cfg.l1_bytes:
+            raise ValueError(f"L1 access of {size} bytes at 0x{address:x} is outside L1")
+        w0, w1 = off // 8, (off + size + 7) // 8
+        words = np.zeros(w1 - w0, dtype="<u8")
+        r0, r1 = w0 // nb, (w1 - 1) // nb
+        per_bank = {}
+        for b in range(nb):
+            raw = await self.banks[b].read(r0 * 8, (r1 - r0 + 1) * 8)
+            per_bank[b] = np.frombuffer(raw, dtype="<u8")
+        for w in range(w0, w1):
+            words[w - w0] = per_bank[w % nb][w // nb - r0]
+        if data is None:
+            return words.tobytes()[off % 8:off % 8 + size]
+        buf = bytearray(words.tobytes())
+        buf[off % 8:off % 8 + size] = data
+        words = np.frombuffer(bytes(buf), dtype="<u8")
+        for b in range(nb):
+            column = per_bank[b].copy()
+            for w in range(w0, w1):
+                if w % nb == b:
+                    column[w // nb - r0] = words[w - w0]
+            await self.banks[b].write(r0 * 8, column.tobytes())
+        return b""
+
+    async def load(self, segments: list[tuple[int, bytes]]) -> None:
+        for address, content in segments:
+            await self.write(address, content)
+
+    # --- running -----------------------------------------------------------------------
+    def trace(self) -> list[TraceEntry]:
+        return CoreBench.trace(self)          # same ring layout as the core harness
+
+    def counters(self) -> dict:
+        """The performance counters of cluster control."""
+        ctrl = self.dut.cluster.control
+        engine = int(ctrl.engine_busy_cycles.value) if self.cfg.ita else 0
+        return {"engine_busy": engine, "dma_busy": int(ctrl.dma_busy_cycles.value),
+                "core_stalls": [int(getattr(ctrl, f"stall{i}").value)
+                                for i in range(self.cfg.cores)]}
+
+    async def run(self, *, max_cycles: int, tohost: int = 0) -> ClusterResult:
+        """Release the cluster from reset and wait for its exit."""
+        d = self.dut
+        d.tohost.value = tohost
+        d.run.value = 0
+        await ClockCycles(d.clk, 2)
+        d.run.value = 1
+
+        def state() -> str:
+            retired = [int(getattr(d, f"retired_{i}").value) for i in range(self.cfg.cores)]
+            last = self.trace()[-8:]
+            from sw.rv32.disasm import disassemble
+            lines = "\n".join(f"  0x{t.pc:08x}: {disassemble(t.insn, t.pc)}" for t in last)
+            pc = last[-1].pc if last else L2_BASE
+            return (f"instructions retired per core {retired}; core 0's last pc 0x{pc:08x}, "
+                    f"its last instructions:\n{lines}")
+
+        try:
+            await wait_high(d, d.exited, max_cycles=max_cycles, state=state)
+        except CycleLimitExceeded as e:
+            raise CycleLimitExceeded(f"the program did not exit within {max_cycles} cycles: "
+                                     f"{str(e).split('state: ', 1)[-1]}") from None
+        chars = int(d.chars.value)
+        output = bytes(int(d.char_buf[i].value) for i in range(min(chars, 4096))).decode(
+            "latin-1")
+        counters = self.counters()
+        return ClusterResult(int(d.exit_code.value), int(d.cycles.value),
+                             [int(getattr(d, f"retired_{i}").value)
+                              for i in range(self.cfg.cores)], output, counters)

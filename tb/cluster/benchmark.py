@@ -1,0 +1,74 @@
+"""``tinyita bench cluster``: the hand-written attention offload program on a cluster, from L2
+back to L2, measured in cycles and checked against the golden model."""
+
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import cocotb
+import numpy as np
+
+from hw.config import ClusterConfig
+
+from .. import sim
+from .attention import PHASES, STAMPS, attention_program
+from .bench import ClusterBench
+from .harness import cluster_build
+
+__all__ = ["run_cluster_benchmark"]
+
+
+@cocotb.test()
+async def attention_offload(dut):
+    p = sim.params()
+    cfg = ClusterConfig(**p["config"])
+    prog = attention_program(cfg, seq=p["seq"], emb=p["emb"], proj=p["proj"], seed=p["seed"])
+    bench = ClusterBench(dut, cfg)
+    await bench.reset()
+    await bench.load(prog.program.link().segments)
+    await bench.load(prog.loads)
+    wall = time.perf_counter()
+    r = await bench.run(max_cycles=p["max_cycles"])
+    wall = time.perf_counter() - wall
+    mismatch = None
+    for what, address, expected in prog.expected:
+        got = np.frombuffer(await bench.read(address, expected.size), dtype=np.int8)
+        got = got.reshape(expected.shape)
+        if not np.array_equal(got, expected):
+            row, col = np.argwhere(got != expected)[0]
+            mismatch = (f"{what} at 0x{address:x} differs at row {row} column {col}: got "
+                        f"{got[row, col]}, expected {expected[row, col]} "
+                        f"({int((got != expected).sum())} of {got.size} elements differ)")
+            break
+    stamps = np.frombuffer(await bench.read(STAMPS, 4 * len(PHASES)), dtype="<u4").tolist()
+    phases = {name: stamps[k] - (stamps[k - 1] if k else 0) for k, name in enumerate(PHASES)}
+    ita = cfg.ita_config()
+    peak = ita.n * ita.m
+    report = {"exit_code": r.exit_code, "cycles": r.cycles, "macs": prog.macs,
+              "peak_macs_per_cycle": peak, "utilization": prog.macs / (r.cycles * peak),
+              "bit_exact": mismatch is None and r.exit_code == 0, "phases": phases,
+              **r.counters,
+              "instructions_per_core": r.retired, "output": r.output,
+              "simulated_cycles_per_second": r.cycles / wall}
+    if mismatch:
+        report["mismatch"] = mismatch
+    Path(p["result"]).write_text(json.dumps(report))
+
+
+def run_cluster_benchmark(cfg: ClusterConfig = ClusterConfig(), *, seq: int = 128,
+                          emb: int = 128, proj: int = 64, seed: int = 0,
+                          max_cycles: int = 5_000_000) -> dict:
+    """Run the attention offload program and return the measurements."""
+    attention_program(cfg, seq=seq, emb=emb, proj=proj, seed=seed)    # errors before simulating
+    params = {"config": {k: getattr(cfg, k) for k in cfg.__dataclass_fields__}, "seq": seq,
+              "emb": emb, "proj": proj, "seed": seed, "max_cycles": max_cycles}
+    with tempfile.TemporaryDirectory(prefix="tinyita-bench-") as tmp:
+        result, log = Path(tmp) / "result.json", Path(tmp) / "sim.log"
+        try:
+            sim.run(cluster_build(cfg), __name__, tests="attention_offload",
+                    params={**params, "result": str(result)}, log_file=log, label="bench")
+        except sim.SimulationFailed as err:
+            raise RuntimeError(f"{err}\n{log.read_text()[-3000:]}") from None
+        report = json.loads(result.read_text())
+    return {"cluster": params["config"], "seq": seq, "emb": emb, "proj": proj, **report}

@@ -1,0 +1,79 @@
+"""The cluster in its test harness: run control, character output and a retirement trace.
+
+The harness holds the cluster in reset while ``run`` is low (memories keep their contents),
+counts cycles and each core's retired instructions, keeps the character output in a buffer
+and the last TRACE_DEPTH retirements of core 0 in a ring, all read in bulk afterwards.
+"""
+
+from amaranth import Module, ResetInserter
+from amaranth.lib import memory, wiring
+from amaranth.lib.wiring import In, Out
+
+from hw.cluster.cluster import Cluster
+from hw.config import MAX_CORES, ClusterConfig
+from hw.sram import SRAM_VERILOG
+
+from ..core.harness import CHAR_DEPTH, TRACE_DEPTH, TraceLayout
+
+__all__ = ["ClusterHarness", "cluster_build"]
+
+
+class ClusterHarness(wiring.Component):
+    """Members
+    -------
+    run : In(1)
+    tohost : In(32)
+    exited : Out(1), exit_code : Out(32)
+    cycles : Out(32)
+        Since ``run`` rose, until the exit.
+    retired_0 ... retired_7 : Out(32)
+        Instructions each core retired.
+    chars, trace_count : Out(32)
+    """
+
+    def __init__(self, cfg: ClusterConfig):
+        self.cfg = cfg
+        members = {"run": In(1), "tohost": In(32), "exited": Out(1), "exit_code": Out(32),
+                   "cycles": Out(32), "chars": Out(32), "trace_count": Out(32)}
+        for i in range(MAX_CORES):
+            members[f"retired_{i}"] = Out(32)
+        super().__init__(members)
+
+    def elaborate(self, platform):
+        m = Module()
+        cluster = Cluster(self.cfg)
+        m.submodules.cluster = ResetInserter(~self.run)(cluster)
+        m.d.comb += [cluster.tohost.eq(self.tohost), self.exited.eq(cluster.exited),
+                     self.exit_code.eq(cluster.exit_code)]
+        going = self.run & ~cluster.exited
+        m.submodules.char_buf = chars = memory.Memory(shape=8, depth=CHAR_DEPTH, init=[])
+        cw = chars.write_port()
+        m.d.comb += [cw.addr.eq(self.chars), cw.data.eq(cluster.char_data),
+                     cw.en.eq(cluster.char_valid & going)]
+        m.submodules.trace = trace = memory.Memory(shape=TraceLayout, depth=TRACE_DEPTH,
+                                                   init=[])
+        tw = trace.write_port()
+        r = cluster.cores[0].retire
+        m.d.comb += [tw.addr.eq(self.trace_count), tw.en.eq(r.valid & going),
+                     tw.data.pc.eq(r.pc), tw.data.insn.eq(r.insn), tw.data.rd.eq(r.rd),
+                     tw.data.rd_we.eq(r.rd_we), tw.data.rd_value.eq(r.rd_value),
+                     tw.data.trap.eq(r.trap), tw.data.cause.eq(r.cause)]
+        counters = [self.cycles, self.chars, self.trace_count]
+        counters += [getattr(self, f"retired_{i}") for i in range(MAX_CORES)]
+        with m.If(~self.run):
+            m.d.sync += [c.eq(0) for c in counters]
+        with m.Elif(going):
+            m.d.sync += [self.cycles.eq(self.cycles + 1), self.chars.eq(self.chars + cw.en),
+                         self.trace_count.eq(self.trace_count + tw.en)]
+            for i, core in enumerate(cluster.cores):
+                n = getattr(self, f"retired_{i}")
+                m.d.sync += n.eq(n + (core.retire.valid & ~core.retire.trap))
+        return m
+
+
+def cluster_build(cfg: ClusterConfig = ClusterConfig()):
+    """The cached Verilator build of the harness around a cluster of ``cfg``."""
+    from .. import sim
+
+    return sim.build(lambda: ClusterHarness(cfg), key=cfg.key(), extra_verilog=SRAM_VERILOG,
+                     name="cluster_tb")

@@ -1,0 +1,75 @@
+"""Run ELF programs on the cluster: the engine of ``tinyita exec``. The cocotb test
+``cluster_run`` runs inside the simulator; ``run_elf`` drives it."""
+
+import json
+import tempfile
+from pathlib import Path
+
+import cocotb
+
+from hw.config import ClusterConfig
+from sw.rv32.disasm import disassemble
+from sw.rv32.elf import read_elf
+
+from .. import sim
+from ..cocotb_util import CycleLimitExceeded
+from .bench import ClusterBench
+from .harness import cluster_build
+
+__all__ = ["run_elf", "ExecError"]
+
+
+class ExecError(RuntimeError):
+    """The program could not be run to its end (cycle limit, bad ELF)."""
+
+
+@cocotb.test()
+async def cluster_run(dut):
+    p = sim.params()
+    cfg = ClusterConfig(**p["config"])
+    bench = ClusterBench(dut, cfg)
+    await bench.reset()
+    out = {}
+    for program in p["programs"]:
+        elf = read_elf(program)
+        await bench.load(elf.segments)
+        try:
+            r = await bench.run(max_cycles=p["max_cycles"], tohost=elf.symbols.get("tohost", 0))
+            out[program] = {"exit_code": r.exit_code, "cycles": r.cycles,
+                            "instructions": r.retired[0], "instructions_per_core": r.retired,
+                            "output": r.output, **r.counters}
+        except CycleLimitExceeded as e:
+            out[program] = {"error": str(e)}
+        if p.get("trace"):
+            lines = [f"0x{t.pc:08x}  {t.insn:08x}  {disassemble(t.insn, t.pc):32s}"
+                     + (f"x{t.rd} = 0x{t.rd_value:08x}" if t.rd_we else "")
+                     + (f"trap cause {t.cause}" if t.trap else "") for t in bench.trace()]
+            Path(p["trace"]).write_text("\n".join(lines) + "\n")
+    Path(p["result"]).write_text(json.dumps(out))
+
+
+def run_elf(programs: list[str | Path], *, cfg: ClusterConfig = ClusterConfig(),
+            max_cycles: int = 10_000_000, trace: str | Path | None = None
+            ) -> dict[str, dict]:
+    """Run each ELF to its exit on a freshly reset cluster (L2 keeps what earlier programs
+    left outside the new program's segments); return per program ``exit_code``, ``cycles``,
+    ``instructions`` (core 0), ``instructions_per_core``, ``output`` (the character output)
+    and the performance counters, or ``error``."""
+    paths = [str(Path(p).resolve()) for p in programs]
+    l2 = cfg.l2_range
+    for path in paths:
+        for address, content in read_elf(path).segments:   # a clear error before simulating
+            if not (l2[0] <= address and address + len(content) <= l2[1]):
+                raise ExecError(f"{path}: segment at 0x{address:x} ({len(content)} bytes) is "
+                                f"outside L2 0x{l2[0]:x}..0x{l2[1]:x}")
+    with tempfile.TemporaryDirectory(prefix="tinyita-exec-") as tmp:
+        result, log = Path(tmp) / "result.json", Path(tmp) / "sim.log"
+        params = {"programs": paths, "max_cycles": max_cycles, "result": str(result),
+                  "config": {k: getattr(cfg, k) for k in cfg.__dataclass_fields__},
+                  "trace": str(Path(trace).resolve()) if trace else None}
+        try:
+            sim.run(cluster_build(cfg), __name__, tests="cluster_run", params=params,
+                    log_file=log, label="exec")
+        except sim.SimulationFailed as err:
+            raise ExecError(f"{err}\n{log.read_text()[-3000:]}") from None
+        return json.loads(result.read_text())
