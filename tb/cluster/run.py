@@ -30,6 +30,7 @@ async def cluster_run(dut):
     bench = ClusterBench(dut, cfg)
     await bench.reset()
     out = {}
+    await bench.load([(a, bytes.fromhex(h)) for a, h in p.get("loads", [])])
     for program in p["programs"]:
         elf = read_elf(program)
         await bench.load(elf.segments)
@@ -38,6 +39,8 @@ async def cluster_run(dut):
             out[program] = {"exit_code": r.exit_code, "cycles": r.cycles,
                             "instructions": r.retired[0], "instructions_per_core": r.retired,
                             "output": r.output, **r.counters}
+            out[program]["memory"] = [(await bench.read(a, n)).hex()
+                                      for a, n in p.get("reads", [])]
         except CycleLimitExceeded as e:
             out[program] = {"error": str(e)}
         if p.get("trace"):
@@ -49,12 +52,15 @@ async def cluster_run(dut):
 
 
 def run_elf(programs: list[str | Path], *, cfg: ClusterConfig = ClusterConfig(),
-            max_cycles: int = 10_000_000, trace: str | Path | None = None
+            max_cycles: int = 10_000_000, trace: str | Path | None = None,
+            loads: list[tuple[int, bytes]] = (), reads: list[tuple[int, int]] = ()
             ) -> dict[str, dict]:
-    """Run each ELF to its exit on a freshly reset cluster (L2 keeps what earlier programs
-    left outside the new program's segments); return per program ``exit_code``, ``cycles``,
-    ``instructions`` (core 0), ``instructions_per_core``, ``output`` (the character output)
-    and the performance counters, or ``error``."""
+    """Run each ELF to its exit on a freshly reset cluster (memories keep what earlier
+    programs left outside the new program's segments); return per program ``exit_code``,
+    ``cycles``, ``instructions`` (core 0), ``instructions_per_core``, ``output`` (the
+    character output), the performance counters and ``memory`` (the bytes of each of
+    ``reads``, (address, size) in L1 or L2, after the run), or ``error``. ``loads`` are
+    written into L1 or L2 before the first program."""
     paths = [str(Path(p).resolve()) for p in programs]
     l2 = cfg.l2_range
     for path in paths:
@@ -65,6 +71,7 @@ def run_elf(programs: list[str | Path], *, cfg: ClusterConfig = ClusterConfig(),
     with tempfile.TemporaryDirectory(prefix="tinyita-exec-") as tmp:
         result, log = Path(tmp) / "result.json", Path(tmp) / "sim.log"
         params = {"programs": paths, "max_cycles": max_cycles, "result": str(result),
+                  "loads": [(a, bytes(d).hex()) for a, d in loads], "reads": list(reads),
                   "config": {k: getattr(cfg, k) for k in cfg.__dataclass_fields__},
                   "trace": str(Path(trace).resolve()) if trace else None}
         try:
@@ -72,4 +79,7 @@ def run_elf(programs: list[str | Path], *, cfg: ClusterConfig = ClusterConfig(),
                     log_file=log, label="exec")
         except sim.SimulationFailed as err:
             raise ExecError(f"{err}\n{log.read_text()[-3000:]}") from None
-        return json.loads(result.read_text())
+        out = json.loads(result.read_text())
+    for r in out.values():
+        r["memory"] = [bytes.fromhex(h) for h in r.get("memory", [])]
+    return out

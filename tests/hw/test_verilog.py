@@ -64,3 +64,17 @@ def test_cli_writes_core_lint_clean(tmp_path, capsys):
 def test_core_rejects_a_misaligned_reset_vector(tmp_path, capsys):
     assert main(["verilog", "core", "--reset-pc", "0x80000002", "-o", str(tmp_path)]) == 2
     assert "reset_pc 0x80000002: must be a multiple of 4" in capsys.readouterr().err
+
+
+def test_cli_writes_cluster_lint_clean(tmp_path, capsys):
+    """A non-default cluster (3 cores, 16 banks, a small engine) with the SRAM macro model."""
+    args = ["verilog", "cluster", "--cores", "3", "--l1-bytes", "32768", "--l1-banks", "16",
+            "--l2-bytes", "65536", "--n", "4", "--m", "16", "-o", str(tmp_path), "--lint"]
+    assert main(args) == 0, capsys.readouterr().err
+    assert "module tinyita_sram" in (tmp_path / "cluster.v").read_text()
+    assert json.loads((tmp_path / "cluster.json").read_text())["cores"] == 3
+
+
+def test_cluster_rejects_bad_parameters(tmp_path, capsys):
+    assert main(["verilog", "cluster", "--cores", "9", "-o", str(tmp_path)]) == 2
+    assert "ClusterConfig.cores = 9: must be in 1..8" in capsys.readouterr().err

@@ -41,3 +41,17 @@ def test_bench_core_json(capsys):
     for k in r.values():
         assert k["cpi"] == k["cycles"] / k["instructions"] and k["instructions"] > 1000
     assert r["dot_product"]["cpi"] <= 1.25
+
+
+def test_bench_cluster_json(capsys):
+    assert main(["bench", "cluster", "--seq", "128", "--emb", "128", "--proj", "64",
+                 "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert r["bit_exact"] and r["macs"] == 128 * 128 * 64 * 6
+    assert set(r["phases"]) >= {"dma_in", "engine", "dma_out"}
+    assert r["utilization"] == r["macs"] / (r["cycles"] * 16 * 64)
+
+
+def test_bench_cluster_without_engine_says_so(capsys):
+    assert main(["bench", "cluster", "--no-ita"]) == 2
+    assert "software baseline" in capsys.readouterr().err
