@@ -42,7 +42,7 @@ class CtrlReg(IntEnum):
     CHAR_OUT = 0x08      #: write: one character of debug output (low byte)
     ENGINE_BUSY = 0x0C   #: read: cycles the engine was busy
     DMA_BUSY = 0x10      #: read: cycles the DMA was busy
-    BUS_ERROR = 0x14     #: read: address of the first access to an unmapped address (0: none)
+    BUS_ERROR = 0x14     #: read: first unmapped data address (0: none; address 0 shows as 1)
     INFO = 0x18          #: read: cores | engine present << 8 | l1_banks << 16
     CORE_STALL = 0x20    #: read, + 4 * core: cycles the core waited for a grant
 

@@ -64,12 +64,17 @@ class ICache(wiring.Component):
         tag = req.addr[tag_lo:]
         offset = req.addr - self.base
         cacheable = (req.addr >= self.base) & (offset < self.size)
-        tag_here = Signal(32 - tag_lo)
-        with m.Switch(index):
-            for i in range(self.lines):
-                with m.Case(i):
-                    m.d.comb += tag_here.eq(tags[i])
-        hit = valid.bit_select(index, 1) & (tag_here == tag)
+
+        def present(idx, tg):
+            """Whether the line of index ``idx`` holds tag ``tg``."""
+            here = Signal(32 - tag_lo)
+            with m.Switch(idx):
+                for i in range(self.lines):
+                    with m.Case(i):
+                        m.d.comb += here.eq(tags[i])
+            return valid.bit_select(idx, 1) & (here == tg)
+
+        hit = present(index, tag)
         grant = req.req & ((hit & ~self.flush) | ~cacheable)
         m.d.comb += [req.gnt.eq(grant), rd.addr.eq(index), rd.en.eq(grant)]
 
@@ -91,12 +96,7 @@ class ICache(wiring.Component):
         line = req.addr[6:]
         nxt = (line + 1)[:32 - 6]
         nxt_index, nxt_tag = nxt[:index_bits], nxt[index_bits:]
-        nxt_tag_here = Signal(32 - tag_lo)
-        with m.Switch(nxt_index):
-            for i in range(self.lines):
-                with m.Case(i):
-                    m.d.comb += nxt_tag_here.eq(tags[i])
-        nxt_present = valid.bit_select(nxt_index, 1) & (nxt_tag_here == nxt_tag)
+        nxt_present = present(nxt_index, nxt_tag)
         nxt_offset = Cat(Const(0, 6), nxt) - self.base
         nxt_cacheable = (Cat(Const(0, 6), nxt) >= self.base) & (nxt_offset < self.size)
         with m.If(req.req & cacheable & ~busy & ~self.flush):

@@ -10,8 +10,8 @@ from cocotb.triggers import ClockCycles
 
 from hw.config import L1_BASE, L2_BASE, L2_WORD_BYTES, ClusterConfig
 
-from ..cocotb_util import CycleLimitExceeded, start, wait_high
-from ..core.bench import CoreBench, TraceEntry
+from ..cocotb_util import start
+from ..core.bench import TraceEntry, char_output, describe_last, read_trace, wait_exit
 from .memory import SRAMAccess
 
 __all__ = ["ClusterBench", "ClusterResult"]
@@ -92,7 +92,8 @@ class ClusterBench:
 
     # --- running -----------------------------------------------------------------------
     def trace(self) -> list[TraceEntry]:
-        return CoreBench.trace(self)          # same ring layout as the core harness
+        """Core 0's recorded retirements, oldest first."""
+        return read_trace(self.dut)
 
     def counters(self) -> dict:
         """The performance counters of cluster control."""
@@ -112,21 +113,11 @@ class ClusterBench:
 
         def state() -> str:
             retired = [int(getattr(d, f"retired_{i}").value) for i in range(self.cfg.cores)]
-            last = self.trace()[-8:]
-            from sw.rv32.disasm import disassemble
-            lines = "\n".join(f"  0x{t.pc:08x}: {disassemble(t.insn, t.pc)}" for t in last)
-            pc = last[-1].pc if last else L2_BASE
-            return (f"instructions retired per core {retired}; core 0's last pc 0x{pc:08x}, "
-                    f"its last instructions:\n{lines}")
+            return (f"instructions retired per core {retired}; core 0's "
+                    f"{describe_last(self.trace()[-8:])}")
 
-        try:
-            await wait_high(d, d.exited, max_cycles=max_cycles, state=state)
-        except CycleLimitExceeded as e:
-            raise CycleLimitExceeded(f"the program did not exit within {max_cycles} cycles: "
-                                     f"{str(e).split('state: ', 1)[-1]}") from None
-        chars = int(d.chars.value)
-        output = bytes(int(d.char_buf[i].value) for i in range(min(chars, 4096))).decode(
-            "latin-1")
+        await wait_exit(d, max_cycles, state)
+        output = char_output(d)
         counters = self.counters()
         return ClusterResult(int(d.exit_code.value), int(d.cycles.value),
                              [int(getattr(d, f"retired_{i}").value)

@@ -8,11 +8,11 @@ from pathlib import Path
 import cocotb
 
 from hw.config import ClusterConfig
-from sw.rv32.disasm import disassemble
 from sw.rv32.elf import read_elf
 
 from .. import sim
 from ..cocotb_util import CycleLimitExceeded
+from ..core.bench import trace_text
 from .bench import ClusterBench
 from .harness import cluster_build
 
@@ -44,10 +44,7 @@ async def cluster_run(dut):
         except CycleLimitExceeded as e:
             out[program] = {"error": str(e)}
         if p.get("trace"):
-            lines = [f"0x{t.pc:08x}  {t.insn:08x}  {disassemble(t.insn, t.pc):32s}"
-                     + (f"x{t.rd} = 0x{t.rd_value:08x}" if t.rd_we else "")
-                     + (f"trap cause {t.cause}" if t.trap else "") for t in bench.trace()]
-            Path(p["trace"]).write_text("\n".join(lines) + "\n")
+            Path(p["trace"]).write_text(trace_text(bench.trace()))
     Path(p["result"]).write_text(json.dumps(out))
 
 

@@ -9,11 +9,13 @@ import numpy as np
 from cocotb.triggers import ClockCycles
 
 from hw.config import L2_BASE
+from sw.rv32.disasm import disassemble
 
 from ..cocotb_util import CycleLimitExceeded, start, wait_high
-from .harness import TRACE_DEPTH, TraceLayout
+from .harness import CHAR_DEPTH, TRACE_DEPTH, TraceLayout
 
-__all__ = ["CoreBench", "RunResult", "TraceEntry"]
+__all__ = ["CoreBench", "RunResult", "TraceEntry", "read_trace", "trace_text", "describe_last",
+           "wait_exit", "char_output"]
 
 
 @dataclass
@@ -33,6 +35,54 @@ class RunResult:
     cycles: int
     retired: int
     output: str
+
+
+def read_trace(dut) -> list[TraceEntry]:
+    """The retirements a harness recorded in its ring ``trace`` (``trace_count`` of them),
+    oldest first (the last TRACE_DEPTH)."""
+    count = int(dut.trace_count.value)
+    out = []
+    for k in range(max(0, count - TRACE_DEPTH), count):
+        bits = int(dut.trace[k % TRACE_DEPTH].value)
+        fields, pos = {}, 0
+        for name, f in TraceLayout:
+            fields[name] = (bits >> pos) & ((1 << f.width) - 1)
+            pos += f.width
+        out.append(TraceEntry(fields["pc"], fields["insn"], fields["rd"], bool(fields["rd_we"]),
+                              fields["rd_value"], bool(fields["trap"]), fields["cause"]))
+    return out
+
+
+def trace_text(entries: list[TraceEntry]) -> str:
+    """A trace file: one retirement per line, disassembled."""
+    lines = [f"0x{t.pc:08x}  {t.insn:08x}  {disassemble(t.insn, t.pc):32s}"
+             + (f"x{t.rd} = 0x{t.rd_value:08x}" if t.rd_we else "")
+             + (f"trap cause {t.cause}" if t.trap else "") for t in entries]
+    return "\n".join(lines) + "\n"
+
+
+def describe_last(entries: list[TraceEntry]) -> str:
+    """The last pc and the given retirements, disassembled (for a cycle-limit report)."""
+    lines = "\n".join(f"  0x{t.pc:08x}: {disassemble(t.insn, t.pc)}"
+                      + (f"  -> x{t.rd} = 0x{t.rd_value:08x}" if t.rd_we else "")
+                      + (f"  trap {t.cause}" if t.trap else "") for t in entries)
+    pc = entries[-1].pc if entries else L2_BASE
+    return f"last pc 0x{pc:08x}; the last retired:\n{lines}"
+
+
+async def wait_exit(dut, max_cycles: int, state) -> None:
+    """Wait for ``dut.exited``; past ``max_cycles`` raise CycleLimitExceeded with ``state()``."""
+    try:
+        await wait_high(dut, dut.exited, max_cycles=max_cycles, state=state)
+    except CycleLimitExceeded as e:
+        raise CycleLimitExceeded(f"the program did not exit within {max_cycles} cycles: "
+                                 f"{str(e).split('state: ', 1)[-1]}") from None
+
+
+def char_output(dut) -> str:
+    """What the program wrote to the character output (the harness's ``char_buf``)."""
+    chars = min(int(dut.chars.value), CHAR_DEPTH)
+    return bytes(int(dut.char_buf[i].value) for i in range(chars)).decode("latin-1")
 
 
 class CoreBench:
@@ -72,22 +122,7 @@ class CoreBench:
         return [0] + [int(rf[i].value) for i in range(1, 32)]
 
     def trace(self) -> list[TraceEntry]:
-        """The recorded retirements, oldest first (the last TRACE_DEPTH)."""
-        count = int(self.dut.trace_count.value)
-        mem = self.dut.trace
-        first = max(0, count - TRACE_DEPTH)
-        out = []
-        for k in range(first, count):
-            bits = int(mem[k % TRACE_DEPTH].value)
-            fields, pos = {}, 0
-            for name, f in TraceLayout:
-                width = f.width
-                fields[name] = (bits >> pos) & ((1 << width) - 1)
-                pos += width
-            out.append(TraceEntry(fields["pc"], fields["insn"], fields["rd"],
-                                  bool(fields["rd_we"]), fields["rd_value"],
-                                  bool(fields["trap"]), fields["cause"]))
-        return out
+        return read_trace(self.dut)
 
     async def run(self, *, max_cycles: int, stall: float = 0.0, seed: int = 1,
                   tohost: int = 0) -> RunResult:
@@ -99,22 +134,9 @@ class CoreBench:
         d.run.value = 1
 
         def state() -> str:
-            last = self.trace()[-16:]
-            from sw.rv32.disasm import disassemble
-            lines = "\n".join(f"  0x{t.pc:08x}: {disassemble(t.insn, t.pc)}"
-                              + (f"  -> x{t.rd} = 0x{t.rd_value:08x}" if t.rd_we else "")
-                              + (f"  trap {t.cause}" if t.trap else "") for t in last)
-            pc = last[-1].pc if last else L2_BASE
-            return (f"{int(d.retired.value)} instructions retired, last pc 0x{pc:08x}; the last "
-                    f"retired:\n{lines}")
+            return (f"{int(d.retired.value)} instructions retired; "
+                    f"{describe_last(self.trace()[-16:])}")
 
-        try:
-            await wait_high(d, d.exited, max_cycles=max_cycles, state=state)
-        except CycleLimitExceeded as e:
-            raise CycleLimitExceeded(f"the program did not exit within {max_cycles} cycles: "
-                                     f"{str(e).split('state: ', 1)[-1]}") from None
-        chars = int(d.chars.value)
-        output = bytes(int(d.char_buf[i].value) for i in range(min(chars, 4096))).decode(
-            "latin-1")
+        await wait_exit(d, max_cycles, state)
         return RunResult(int(d.exit_code.value), int(d.cycles.value), int(d.retired.value),
-                         output)
+                         char_output(d))

@@ -49,7 +49,7 @@ def test_bench_cluster_json(capsys):
     r = json.loads(capsys.readouterr().out)
     assert r["bit_exact"] and r["macs"] == 128 * 128 * 64 * 6
     assert set(r["phases"]) >= {"dma_in", "engine", "dma_out"}
-    assert r["utilization"] == r["macs"] / (r["cycles"] * 16 * 64)
+    assert sum(r["phases"].values()) <= r["cycles"]
 
 
 def test_bench_cluster_without_engine_says_so(capsys):

@@ -10,4 +10,5 @@ def test_attention_offload_is_bit_exact():
     assert r["exit_code"] == 0, r
     assert r["bit_exact"], r.get("mismatch")
     assert r["engine_busy"] > 0 and r["dma_busy"] > 0
-    assert r["phases"]["engine"] < r["cycles"]
+    # core 0 slept through the job instead of polling: few instructions in all
+    assert r["instructions_per_core"][0] < r["phases"]["engine"] // 4
