@@ -69,6 +69,11 @@ class EventReg(IntEnum):
     SW_EVENT = 0x04      #: write a mask of cores: send them an event
 
 
+#: The engine's parameters in :class:`ClusterConfig`; without the engine they only define the
+#: arithmetic the software baseline reproduces (ITAMax's group and shift, sizes in tiles).
+ENGINE_FIELDS = ("n", "m", "softmax_shift", "max_tiles")
+
+
 def _is_pow2(x: int) -> bool:
     return x > 0 and x & (x - 1) == 0
 
@@ -163,8 +168,10 @@ class ClusterConfig:
         return self.m // 8 if self.ita else 0
 
     def key(self) -> str:
-        """A string that identifies the configuration (for caches and file names)."""
-        return ",".join(f"{k}={getattr(self, k)}" for k in self.__dataclass_fields__)
+        """A string that identifies the hardware (for build caches and file names); without
+        the engine, its parameters do not change the hardware and are left out."""
+        fields = [k for k in self.__dataclass_fields__ if self.ita or k not in ENGINE_FIELDS]
+        return ",".join(f"{k}={getattr(self, k)}" for k in fields)
 
 
 #: Offsets in cluster control (kept for the minimal SoC's programs).

@@ -34,11 +34,12 @@ from sw.rv32 import Program
 from ..hwpe.placement import place_job
 from ..ita.cases import random_job
 from ..ita.streams import build_streams
+from .asm import barrier, queue_dma, stamp, wait_until
 
 __all__ = ["AttentionProgram", "attention_program", "STAMPS", "PHASES"]
 
-#: Where the program puts its data in L2 (the code is at L2_BASE).
-DATA = L2_BASE + 0x10_0000
+#: Where the program puts its data in L2 (the code is at L2_BASE, below STAMPS).
+DATA = L2_BASE + 0x1_0000
 #: Core 0 stores the cycle counter here at the end of each phase (one word each).
 STAMPS = DATA - 64
 #: The phases, in order.
@@ -53,30 +54,23 @@ class AttentionProgram:
     #: (what, L2 or L1 address, expected int8 array) after the run
     expected: list[tuple[str, int, np.ndarray]]
     macs: int
+    #: the phases core 0 stamps at STAMPS, in order
+    phases: tuple[str, ...] = PHASES
+
+    def check(self, cfg: ClusterConfig) -> None:
+        """Raise ValueError unless the code fits below STAMPS and the data fits in L2."""
+        code = self.program.link().end
+        if code > STAMPS:
+            raise ValueError(f"the program's code ends at 0x{code:x}, past 0x{STAMPS:x}")
+        end = max([a + len(d) for a, d in self.loads]
+                  + [a + e.size for _, a, e in self.expected if a >= L2_BASE])
+        if end > cfg.l2_range[1]:
+            raise ValueError(f"the program's data in L2 ends at 0x{end:x}; the cluster's L2 "
+                             f"of {cfg.l2_bytes} bytes ends at 0x{cfg.l2_range[1]:x}")
 
 
 def _stamp(p: Program, phase: str) -> None:
-    p.li("t0", CLUSTER_CTRL).lw("t1", CtrlReg.CYCLES, "t0")
-    p.li("t0", STAMPS + 4 * PHASES.index(phase)).sw("t1", 0, "t0")
-
-
-def _wait(p: Program, label: str, reg: str, offset: int, base: str, target: str,
-          cond: str) -> None:
-    """Sleep until ``cond(load(base + offset), target)`` holds (checked before each wfi)."""
-    p.label(label)
-    p.lw(reg, offset, base)
-    getattr(p, cond)(reg, target, f"{label}_done")
-    p.wfi().j(label)
-    p.label(f"{label}_done")
-
-
-def _dma(p: Program, src: int, dst: int, size: int, label: str) -> None:
-    """Queue one 1D transfer (retry while the queue is full); its id ends up in s11."""
-    p.li("t1", src).sw("t1", DmaReg.SRC, "s0")
-    p.li("t1", dst).sw("t1", DmaReg.DST, "s0")
-    p.li("t1", size).sw("t1", DmaReg.ROW_BYTES, "s0")
-    p.li("t1", 1).sw("t1", DmaReg.ROWS, "s0")
-    p.label(label).lw("s11", DmaReg.START, "s0").beqz("s11", label)
+    stamp(p, STAMPS + 4 * PHASES.index(phase))
 
 
 def attention_program(cfg: ClusterConfig, *, seq: int, emb: int, proj: int, residual: int = 512,
@@ -121,28 +115,28 @@ def attention_program(cfg: ClusterConfig, *, seq: int, emb: int, proj: int, resi
     # ---- core 0: inputs in, engine job, output out
     _stamp(p, "start")
     p.li("s0", DMA_BASE)
-    _dma(p, l2(res_a), res_a, residual, "queue_a")
-    _dma(p, l2(res_b), res_b, residual, "queue_b")
+    queue_dma(p, l2(res_a), res_a, residual, "queue_a")
+    queue_dma(p, l2(res_b), res_b, residual, "queue_b")
     p.mv("s10", "s11")
     for k, (address, data) in enumerate(place.loads):
-        _dma(p, l2(address), address, len(data), f"queue{k}")
+        queue_dma(p, l2(address), address, len(data), f"queue{k}")
         if k == 1:          # the operands are surely in by now: release the other cores
-            _wait(p, "operands", "t3", DmaReg.DONE, "s0", "s10", "bgeu")
+            wait_until(p, "operands", "t3", DmaReg.DONE, "s0", "s10", "bgeu")
             p.li("t5", EVENT_BASE).sw("zero", EventReg.BARRIER, "t5")
-    _wait(p, "dma_in", "t3", DmaReg.DONE, "s0", "s11", "bgeu")
+    wait_until(p, "dma_in", "t3", DmaReg.DONE, "s0", "s11", "bgeu")
     _stamp(p, "dma_in")
     p.li("s1", ENGINE_BASE)
     p.lw("s2", REGMAP["ACQUIRE"].offset, "s1")
     for offset, value in job.registers(place.pointers).items():
         p.li("t1", value & 0xFFFF_FFFF).sw("t1", offset, "s1")
     p.sw("zero", REGMAP["TRIGGER"].offset, "s1")
-    _wait(p, "engine", "t3", REGMAP["FINISHED"].offset, "s1", "s2", "bgtu")
+    wait_until(p, "engine", "t3", REGMAP["FINISHED"].offset, "s1", "s2", "bgtu")
     _stamp(p, "engine")
     p.lw("t3", REGMAP["STATUS"].offset, "s1")
     p.li("t4", REGMAP["STATUS"].field("error").mask).and_("t3", "t3", "t4")
     p.li("a1", (2 << 1) | 1).bnez("t3", "finish")
-    _dma(p, out_ptr, l2(out_ptr), y.size, "queue_out")
-    _wait(p, "dma_out", "t3", DmaReg.DONE, "s0", "s11", "bgeu")
+    queue_dma(p, out_ptr, l2(out_ptr), y.size, "queue_out")
+    wait_until(p, "dma_out", "t3", DmaReg.DONE, "s0", "s11", "bgeu")
     _stamp(p, "dma_out")
     p.lw("t3", DmaReg.STATUS, "s0").srli("t3", "t3", 16)
     p.li("a1", (3 << 1) | 1).bnez("t3", "finish")
@@ -150,10 +144,10 @@ def attention_program(cfg: ClusterConfig, *, seq: int, emb: int, proj: int, resi
     p.label("finish")
     if cfg.cores == 1:
         _residual(p, add, res_a, res_b, res_out, 0, residual)
-    _barrier(p, "final")
+    barrier(p, "final")
     _stamp(p, "barrier")
-    _dma(p, res_out, l2(res_out), residual, "queue_sum")
-    _wait(p, "dma_sum", "t3", DmaReg.DONE, "s0", "s11", "bgeu")
+    queue_dma(p, res_out, l2(res_out), residual, "queue_sum")
+    wait_until(p, "dma_sum", "t3", DmaReg.DONE, "s0", "s11", "bgeu")
     _stamp(p, "dma_sum")
     p.li("t0", CLUSTER_CTRL + CtrlReg.EXIT).sw("a1", 0, "t0")
     p.label("hang").wfi().j("hang")
@@ -166,17 +160,12 @@ def attention_program(cfg: ClusterConfig, *, seq: int, emb: int, proj: int, resi
         p.add("a3", "a2", "t1").li("t1", residual)
         p.blt("a3", "t1", "clamped").mv("a3", "t1")
         p.label("clamped")
-        _barrier(p, "operands_in")
+        barrier(p, "operands_in")
         _residual_loop(p, add, res_a, res_b, res_out)
-        _barrier(p, "worker_end")
+        barrier(p, "worker_end")
     p.label("idle").wfi().j("idle")
     macs = build_streams(ita, job, steps).macs
     return AttentionProgram(p, loads, expected, macs)
-
-
-def _barrier(p: Program, label: str) -> None:
-    p.li("t5", EVENT_BASE).lw("t6", EventReg.BARRIER, "t5").sw("zero", EventReg.BARRIER, "t5")
-    _wait(p, label, "t4", EventReg.BARRIER, "t5", "t6", "bne")
 
 
 def _residual(p: Program, add: AddParams, a: int, b: int, out: int, first: int, end: int):

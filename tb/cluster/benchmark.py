@@ -1,5 +1,6 @@
-"""``tinyita bench cluster``: the hand-written attention offload program on a cluster, from L2
-back to L2, measured in cycles and checked against the golden model."""
+"""``tinyita bench cluster``: the hand-written attention head on a cluster, from L2 back to L2,
+measured in cycles and checked against the golden model: offloaded to the engine when the
+cluster has one, the software baseline on the cores when it has not."""
 
 import json
 import tempfile
@@ -12,7 +13,8 @@ import numpy as np
 from hw.config import ClusterConfig
 
 from .. import sim
-from .attention import PHASES, STAMPS, attention_program
+from .attention import STAMPS, AttentionProgram, attention_program
+from .attention_sw import software_attention_program
 from .bench import ClusterBench
 from .harness import cluster_build
 
@@ -23,7 +25,7 @@ __all__ = ["run_cluster_benchmark"]
 async def attention_offload(dut):
     p = sim.params()
     cfg = ClusterConfig(**p["config"])
-    prog = attention_program(cfg, seq=p["seq"], emb=p["emb"], proj=p["proj"], seed=p["seed"])
+    prog = _program(cfg, seq=p["seq"], emb=p["emb"], proj=p["proj"], seed=p["seed"])
     bench = ClusterBench(dut, cfg)
     await bench.reset()
     await bench.load(prog.program.link().segments)
@@ -41,12 +43,13 @@ async def attention_offload(dut):
                         f"{got[row, col]}, expected {expected[row, col]} "
                         f"({int((got != expected).sum())} of {got.size} elements differ)")
             break
-    stamps = np.frombuffer(await bench.read(STAMPS, 4 * len(PHASES)), dtype="<u4").tolist()
-    phases = {name: stamps[k] - (stamps[k - 1] if k else 0) for k, name in enumerate(PHASES)}
+    stamps = np.frombuffer(await bench.read(STAMPS, 4 * len(prog.phases)), dtype="<u4").tolist()
+    phases = {name: stamps[k] - (stamps[k - 1] if k else 0) for k, name in enumerate(prog.phases)}
     ita = cfg.ita_config()
     peak = ita.n * ita.m
     report = {"exit_code": r.exit_code, "cycles": r.cycles, "macs": prog.macs,
-              "peak_macs_per_cycle": peak, "utilization": prog.macs / (r.cycles * peak),
+              "macs_per_cycle": prog.macs / r.cycles, "peak_macs_per_cycle": peak,
+              "utilization": prog.macs / (r.cycles * peak),
               "bit_exact": mismatch is None and r.exit_code == 0, "phases": phases,
               **r.counters,
               "instructions_per_core": r.retired, "output": r.output,
@@ -56,11 +59,18 @@ async def attention_offload(dut):
     Path(p["result"]).write_text(json.dumps(report))
 
 
+def _program(cfg: ClusterConfig, **sizes) -> AttentionProgram:
+    """The offload program on a cluster with the engine, the software baseline without."""
+    prog = (attention_program if cfg.ita else software_attention_program)(cfg, **sizes)
+    prog.check(cfg)
+    return prog
+
+
 def run_cluster_benchmark(cfg: ClusterConfig = ClusterConfig(), *, seq: int = 128,
                           emb: int = 128, proj: int = 64, seed: int = 0,
                           max_cycles: int = 5_000_000) -> dict:
     """Run the attention offload program and return the measurements."""
-    attention_program(cfg, seq=seq, emb=emb, proj=proj, seed=seed)    # errors before simulating
+    _program(cfg, seq=seq, emb=emb, proj=proj, seed=seed)     # errors before simulating
     params = {"config": {k: getattr(cfg, k) for k in cfg.__dataclass_fields__}, "seq": seq,
               "emb": emb, "proj": proj, "seed": seed, "max_cycles": max_cycles}
     with tempfile.TemporaryDirectory(prefix="tinyita-bench-") as tmp:

@@ -35,7 +35,7 @@ from .streams import (
     single_attention_steps,
 )
 
-__all__ = ["random_job", "random_mha"]
+__all__ = ["random_job", "random_head", "random_mha"]
 
 TARGET_STD = 40.0
 
@@ -104,7 +104,7 @@ def random_job(cfg: ITAConfig, mode: Mode, *, s: int, e: int = 1, p: int = 1, f:
     rng = np.random.default_rng(seed)
     mode, act = Mode(mode), Activation(act)
     if mode is Mode.ATTENTION:
-        x, h = _head(rng, cfg, s, e, p)
+        x, h = random_head(cfg, s=s, e=e, p=p, seed=seed)
         return attention_steps(x, h, attention_head(x, h, cfg=cfg), cfg)
     if mode is Mode.SINGLE_ATTENTION:
         x, h = _head(rng, cfg, s, e, p)
@@ -118,6 +118,13 @@ def random_job(cfg: ITAConfig, mode: Mode, *, s: int, e: int = 1, p: int = 1, f:
     lin = linear(x, ffn.w1, ffn.b1, ffn.rq_f1, act, ffn.rq_act, ffn.gelu, cfg=cfg)
     return linear_steps(x, ffn.w1, ffn.b1, ffn.rq_f1, act, ffn.rq_act, ffn.gelu, lin.out,
                         cfg)
+
+
+def random_head(cfg: ITAConfig, *, s: int, e: int, p: int, seed: int = 0
+                ) -> tuple[np.ndarray, HeadParams]:
+    """The input and attention head of ``random_job(cfg, Mode.ATTENTION, ...)`` with the same
+    sizes (in tiles) and seed."""
+    return _head(np.random.default_rng(seed), cfg, s, e, p)
 
 
 def random_mha(cfg: ITAConfig, *, s: int, e: int, p: int, heads: int, seed: int = 0

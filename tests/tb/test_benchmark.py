@@ -2,6 +2,7 @@
 
 import json
 
+from tests.hw.cluster.programs import SMALL_ARGS
 from tinyita.cli import main
 
 
@@ -52,6 +53,13 @@ def test_bench_cluster_json(capsys):
     assert sum(r["phases"].values()) <= r["cycles"]
 
 
-def test_bench_cluster_without_engine_says_so(capsys):
-    assert main(["bench", "cluster", "--no-ita"]) == 2
-    assert "software baseline" in capsys.readouterr().err
+def test_bench_cluster_without_engine_runs_the_software_baseline(capsys):
+    """The same report as with the engine (small sizes: the cores take ~170k cycles)."""
+    assert main(["bench", "cluster", *SMALL_ARGS, "--m", "16", "--seq", "32", "--emb", "32",
+                 "--proj", "16", "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert r["bit_exact"] and r["macs"] == 32 * 32 * 16 * 6 and r["engine_busy"] == 0
+    assert r["utilization"] == r["macs"] / (r["cycles"] * 16 * 16)
+    assert set(r["phases"]) == {"start", "dma_in", "qkv", "attention", "dma_out"}
+    assert sum(r["phases"].values()) <= r["cycles"]
+    assert min(r["instructions_per_core"]) > r["macs"] // 4 * 4    # every core did its share

@@ -8,8 +8,9 @@ import pytest
 from hw.cluster.dma import DmaError
 from hw.config import DMA_BASE, L1_BASE, L2_BASE, DmaReg
 from sw.rv32 import Program
+from tb.cluster.asm import exit_with
 
-from .programs import SMALL, exit_with, run
+from .programs import SMALL, run
 
 #: Where the hammering cores stop (L1) and what core 0 stores there.
 FLAG = L1_BASE + 0x100

@@ -4,8 +4,9 @@ import numpy as np
 
 from hw.config import L1_BASE
 from sw.rv32 import Program
+from tb.cluster.asm import barrier, exit_with
 
-from .programs import SMALL, barrier, exit_with, run
+from .programs import SMALL, run
 
 COUNTERS = L1_BASE + 0x400       # one word per core
 ERRORS = L1_BASE + 0x500         # one word per core

@@ -1,0 +1,49 @@
+"""Assembly helpers shared by the cluster's hand-written programs (built with
+:class:`sw.rv32.Program`): barrier, sleeping until a register reaches a value, queueing a DMA
+transfer, cycle stamps and the exit."""
+
+from hw.config import CLUSTER_CTRL, EVENT_BASE, CtrlReg, DmaReg, EventReg
+from sw.rv32 import Program
+
+__all__ = ["barrier", "wait_until", "queue_dma", "stamp", "exit_with"]
+
+
+def wait_until(p: Program, label: str, reg: str, offset: int, base: str, target: str,
+               cond: str) -> None:
+    """Sleep until ``cond(load(base + offset), target)`` holds (checked before each ``wfi``);
+    ``cond`` is a branch such as ``"bgeu"``."""
+    p.label(label)
+    p.lw(reg, offset, base)
+    getattr(p, cond)(reg, target, f"{label}_done")
+    p.wfi().j(label)
+    p.label(f"{label}_done")
+
+
+def barrier(p: Program, label: str) -> None:
+    """Arrive at the cluster barrier and sleep until every core has (uses t4, t5, t6)."""
+    p.li("t5", EVENT_BASE).lw("t6", EventReg.BARRIER, "t5").sw("zero", EventReg.BARRIER, "t5")
+    wait_until(p, label, "t4", EventReg.BARRIER, "t5", "t6", "bne")
+
+
+def queue_dma(p: Program, src: int, dst: int, size: int, label: str) -> None:
+    """Queue one 1D transfer, retrying while the queue is full; ``s0`` must hold DMA_BASE.
+    The transfer's id ends up in ``s11`` (uses t1)."""
+    p.li("t1", src).sw("t1", DmaReg.SRC, "s0")
+    p.li("t1", dst).sw("t1", DmaReg.DST, "s0")
+    p.li("t1", size).sw("t1", DmaReg.ROW_BYTES, "s0")
+    p.li("t1", 1).sw("t1", DmaReg.ROWS, "s0")
+    p.label(label).lw("s11", DmaReg.START, "s0").beqz("s11", label)
+
+
+def stamp(p: Program, address: int) -> None:
+    """Store the cycle counter at ``address`` (uses t0, t1)."""
+    p.li("t0", CLUSTER_CTRL).lw("t1", CtrlReg.CYCLES, "t0")
+    p.li("t0", address).sw("t1", 0, "t0")
+
+
+def exit_with(p: Program, reg: str) -> None:
+    """End the run with the code in ``reg`` and sleep (uses t6)."""
+    p.slli(reg, reg, 1).ori(reg, reg, 1)
+    p.li("t6", CLUSTER_CTRL + CtrlReg.EXIT).sw(reg, 0, "t6")
+    p.label("_hang").wfi().j("_hang")
+

@@ -1,0 +1,107 @@
+"""The software baseline's kernels, run on unicorn (QEMU's RV32 model) against the golden
+model: requantization for every kind of constant, the dot-product kernel and ITAMax."""
+
+import numpy as np
+import pytest
+
+from hw.config import L2_BASE
+from sw.golden import Requant, itamax, requantize
+from sw.golden.requant import ACC_MAX, ACC_MIN
+from sw.rv32 import Program
+from tb.cluster.attention_sw import itamax_code, matvec_code, requant_code
+
+DATA = L2_BASE + 0x1_0000
+OUT = L2_BASE + 0x8_0000
+
+
+def _run(p: Program, data: bytes, out_bytes: int) -> bytes:
+    """Run ``p`` (linked at L2_BASE, ending at label ``end``) with ``data`` at DATA; return
+    ``out_bytes`` bytes from OUT."""
+    from unicorn import UC_ARCH_RISCV, UC_MODE_RISCV32, Uc
+
+    p.label("end").nop()
+    image = p.link()
+    uc = Uc(UC_ARCH_RISCV, UC_MODE_RISCV32)
+    uc.mem_map(L2_BASE, 0x10_0000)
+    for address, content in image.segments:
+        uc.mem_write(address, content)
+    uc.mem_write(DATA, data)
+    uc.emu_start(image.entry, image.symbols["end"], count=50_000_000)
+    return bytes(uc.mem_read(OUT, out_bytes))
+
+
+REQUANTS = [Requant(1, 0), Requant(255, 0, -128), Requant(255, 1, 5), Requant(3, 7, -9),
+            Requant(200, 13, 127), Requant(255, 20), Requant(255, 21, -1), Requant(17, 24, 2),
+            Requant(255, 31), Requant(1, 31, -128), Requant(0, 5, 77), Requant(0, 0, -100)]
+
+
+@pytest.mark.parametrize("rq", REQUANTS, ids=str)
+def test_requant_code_matches_golden(rq):
+    rng = np.random.default_rng(rq.mult * 64 + rq.shift)
+    edges = [0, 1, -1, ACC_MIN, ACC_MAX, ACC_MIN - 1, ACC_MAX + 1, -(2 ** 31), 2 ** 31 - 1]
+    if rq.mult:                       # where the output saturates, and its rounding points
+        b = -(-(1 << (rq.shift + 9)) // rq.mult)
+        step = max(1, (1 << rq.shift) // rq.mult)
+        edges += [b, b - 1, -b, -b + 1] + [j * step + d for j in range(-300, 300, 7)
+                                           for d in (-1, 0, 1)]
+    acc = np.concatenate([np.clip(edges, -(2 ** 31), 2 ** 31 - 1),
+                          rng.integers(-(2 ** 31), 2 ** 31, 200),
+                          rng.integers(-(2 ** 26), 2 ** 26, 200),
+                          rng.integers(-(1 << min(30, rq.shift + 9)),
+                                       1 << min(30, rq.shift + 9), 400)]).astype(np.int64)
+    p = Program()
+    p.li("s8", DATA).li("s9", OUT).li("s10", DATA + 4 * acc.size)
+    p.label("loop").lw("s4", 0, "s8")
+    requant_code(p, "s4", rq, "rq")
+    p.sb("s4", 0, "s9").addi("s8", "s8", 4).addi("s9", "s9", 1).bne("s8", "s10", "loop")
+    got = np.frombuffer(_run(p, acc.astype("<i4").tobytes(), acc.size), dtype=np.int8)
+    want = requantize(acc, rq.mult, rq.shift, rq.add)
+    bad = np.flatnonzero(got != want)
+    assert bad.size == 0, (f"{bad.size} differ; first: acc {acc[bad[0]]} gives {got[bad[0]]}, "
+                           f"expected {want[bad[0]]}")
+
+
+@pytest.mark.parametrize("unsigned", [False, True])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_matvec_code_matches_golden(unsigned, seed):
+    rng = np.random.default_rng(seed)
+    k, n_out, stride = 24, 10, 3
+    row = rng.integers(0 if unsigned else -128, 256 if unsigned else 128, k)
+    w = rng.integers(-128, 128, (n_out, k))
+    bias = rng.integers(-(2 ** 23), 2 ** 23, n_out)
+    rq = Requant(int(rng.integers(1, 256)), 15, int(rng.integers(-128, 128)))
+    w_at, bias_at = DATA + 64, DATA + 64 + n_out * k
+    data = bytearray(bias_at + 4 * n_out - DATA)
+    data[:k] = row.astype(np.uint8 if unsigned else np.int8).tobytes()
+    data[64:64 + n_out * k] = w.astype(np.int8).tobytes()
+    data[bias_at - DATA:] = bias.astype("<i4").tobytes()
+    p = Program()
+    p.li("s8", DATA).li("s9", OUT)
+    matvec_code(p, "mv", row="s8", w=w_at, n_out=n_out, k=k, out="s9", out_stride=stride,
+                rq=rq, bias=bias_at, unsigned=unsigned)
+    got = np.frombuffer(_run(p, bytes(data), n_out * stride), dtype=np.int8)[::stride]
+    want = requantize(w @ row + bias, rq.mult, rq.shift, rq.add)
+    np.testing.assert_array_equal(got, want)
+
+
+def test_matvec_code_rejects_k_not_a_multiple_of_4():
+    with pytest.raises(ValueError, match="k = 6 must be a positive multiple of 4"):
+        matvec_code(Program(), "mv", row="s8", w=0, n_out=1, k=6, out="s9", out_stride=1,
+                    rq=Requant(1, 0))
+
+
+@pytest.mark.parametrize("cols,group,k", [(64, 16, 5), (70, 16, 5), (33, 4, 0), (16, 1, 7),
+                                          (5, 8, 3), (128, 64, 2)])
+def test_itamax_code_matches_golden(cols, group, k):
+    rng = np.random.default_rng(cols * 8 + k)
+    rows = [rng.integers(-128, 128, cols), np.full(cols, -128), np.full(cols, 127),
+            np.where(np.arange(cols) == cols // 2, 127, -128),
+            rng.integers(-128, -120, cols), np.sort(rng.integers(-128, 128, cols))]
+    x = np.array(rows, dtype=np.int8)
+    p = Program()
+    p.li("a5", DATA).li("a6", OUT).li("a4", len(rows))
+    p.label("row")
+    itamax_code(p, "sm", src="a5", dst="a6", cols=cols, group=group, k=k)
+    p.addi("a5", "a5", cols).addi("a6", "a6", cols).addi("a4", "a4", -1).bnez("a4", "row")
+    got = np.frombuffer(_run(p, x.tobytes(), x.size), dtype=np.uint8).reshape(x.shape)
+    np.testing.assert_array_equal(got, itamax(x, group=group, k=k))
