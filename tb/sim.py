@@ -101,12 +101,12 @@ def to_verilog(component: wiring.Component, name: str) -> str:
 @cache
 def _source_hash() -> str:
     """Hash of the Python sources that hardware is generated from: ``hw``, the test-bench
-    hardware in ``tb/hdl`` and the harnesses (``tb/**/harness.py``)."""
+    hardware in ``tb/hdl`` and the harnesses (``tb/**/*harness.py``)."""
     import hw
 
     tb_root = Path(__file__).parent
     files = [*Path(hw.__file__).parent.rglob("*.py"), *(tb_root / "hdl").rglob("*.py"),
-             *tb_root.rglob("harness.py")]
+             *tb_root.rglob("*harness.py")]
     h = hashlib.sha256()
     for f in sorted(files):
         h.update(f.name.encode() + b"\0" + f.read_bytes())
