@@ -56,6 +56,8 @@ class AttentionProgram:
     macs: int
     #: the phases core 0 stamps at STAMPS, in order
     phases: tuple[str, ...] = PHASES
+    #: a cycle limit well above what the program needs
+    max_cycles: int = 5_000_000
 
     def check(self, cfg: ClusterConfig) -> None:
         """Raise ValueError unless the code fits below STAMPS and the data fits in L2."""

@@ -72,34 +72,44 @@ def _clamp(p: Program, reg: str, lo: int, hi: int, tag: str) -> None:
 
 def matvec_code(p: Program, tag: str, *, row: str, w: int, n_out: int, k: int, out: str,
                 out_stride: int, rq: Requant, bias: int | None = None,
-                unsigned: bool = False) -> None:
+                unsigned: bool = False, skew: str = "zero") -> None:
     """Emit ``out[j * out_stride] = rq(sum_i row[i] * w[j * k + i] + bias[j])`` for
     ``j < n_out``: ``row`` (register) holds the address of ``k`` int8 (uint8 if ``unsigned``)
     values, ``w`` the address of ``n_out`` rows of ``k`` int8 weights, ``bias`` of ``n_out``
     int32 (or None), ``out`` (register) the address of the first int8 output.
 
-    Uses s1..s7 and t0..t3; ``k`` must be a positive multiple of 4.
+    Each sum starts at element ``skew`` (a register holding a multiple of 4 below ``k``) and
+    wraps around: cores given different skews read different L1 banks at the same time
+    instead of queueing for one. Uses s1..s7, t0..t4; ``k`` must be a positive multiple of 4.
     """
     if k < 4 or k % 4:
         raise ValueError(f"matvec {tag}: k = {k} must be a positive multiple of 4")
     load = p.lbu if unsigned else p.lb
+
+    def dot(label: str) -> None:          # s1 (row) and t4 (weights) up to s3
+        p.label(label)
+        for u in (0, 2):
+            load("t0", u, "s1")
+            p.lb("t1", u, "t4")
+            load("t2", u + 1, "s1")
+            p.lb("t3", u + 1, "t4")
+            p.mul("t0", "t0", "t1").mul("t2", "t2", "t3")
+            p.add("s4", "s4", "t0").add("s4", "s4", "t2")
+        p.addi("s1", "s1", 4).addi("t4", "t4", 4).bne("s1", "s3", label)
+
     p.li("s2", w).li("s7", w + n_out * k).mv("s5", out)
     if bias is not None:
         p.li("s6", bias)
     p.label(f"{tag}_col")
-    p.mv("s1", row).addi("s3", row, k)
     if bias is not None:
         p.lw("s4", 0, "s6").addi("s6", "s6", 4)
     else:
         p.li("s4", 0)
-    p.label(f"{tag}_dot")
-    for u in (0, 2):
-        load("t0", u, "s1")
-        p.lb("t1", u, "s2")
-        load("t2", u + 1, "s1")
-        p.lb("t3", u + 1, "s2")
-        p.mul("t0", "t0", "t1").mul("t2", "t2", "t3").add("s4", "s4", "t0").add("s4", "s4", "t2")
-    p.addi("s1", "s1", 4).addi("s2", "s2", 4).bne("s1", "s3", f"{tag}_dot")
+    p.add("s1", row, skew).add("t4", "s2", skew).addi("s3", row, k)
+    dot(f"{tag}_dot")                                 # elements skew .. k-1
+    p.mv("s1", row).mv("t4", "s2").add("s3", row, skew).beq("s1", "s3", f"{tag}_sum")
+    dot(f"{tag}_wrap")                                # elements 0 .. skew-1
+    p.label(f"{tag}_sum").addi("s2", "s2", k)
     requant_code(p, "s4", rq, tag)
     p.sb("s4", 0, "s5").addi("s5", "s5", out_stride).bne("s2", "s7", f"{tag}_col")
 
@@ -146,6 +156,11 @@ def itamax_code(p: Program, tag: str, *, src: str, dst: str, cols: int, group: i
     _rs(p, "t0", k, f"{tag}_out")
     p.srl("t1", "s5", "t0").sb("t1", 0, "s2")
     p.addi("s1", "s1", 1).addi("s2", "s2", 1).bne("s1", "s3", f"{tag}_out")
+
+
+def _skew(p: Program, k: int) -> None:
+    """``a1 = 8 * core % k``: each core's sums of ``k`` elements start one L1 bank apart."""
+    p.slli("a1", "a0", 3).li("t0", k).remu("a1", "a1", "t0")
 
 
 class _Layout:
@@ -214,6 +229,7 @@ def software_attention_program(cfg: ClusterConfig, *, seq: int, emb: int, proj: 
     p.label("inputs")
     barrier(p, "inputs_in")
     # ---- Q, K and V^T for my rows
+    _skew(p, emb)
     p.mv("a4", "a2")
     p.label("qkv_row").bge("a4", "a3", "qkv_done")
     p.li("t0", emb).mul("s8", "a4", "t0").li("t0", at["x"]).add("s8", "s8", "t0")
@@ -223,7 +239,8 @@ def software_attention_program(cfg: ClusterConfig, *, seq: int, emb: int, proj: 
         else:
             p.li("t0", at[out]).add("a5", "a4", "t0")
         matvec_code(p, name, row="s8", w=at[f"w{name}"], n_out=proj, k=emb, out="a5",
-                    out_stride=stride, rq=getattr(h, f"rq_{name}"), bias=at[f"b{name}"])
+                    out_stride=stride, rq=getattr(h, f"rq_{name}"), bias=at[f"b{name}"],
+                    skew="a1")
     p.addi("a4", "a4", 1).j("qkv_row")
     p.label("qkv_done")
     barrier(p, "kv_in")
@@ -235,16 +252,19 @@ def software_attention_program(cfg: ClusterConfig, *, seq: int, emb: int, proj: 
     p.mv("a4", "a2")
     p.label("att_row").bge("a4", "a3", "att_done")
     p.li("t0", proj).mul("s8", "a4", "t0").li("t0", at["q"]).add("s8", "s8", "t0")
+    _skew(p, proj)
     matvec_code(p, "qk", row="s8", w=at["k"], n_out=seq, k=proj, out="a5", out_stride=1,
-                rq=h.rq_qk)
+                rq=h.rq_qk, skew="a1")
     p.li("t0", seq).mul("a6", "a4", "t0").li("t0", at["a"]).add("a6", "a6", "t0")
     itamax_code(p, "softmax", src="a5", dst="a6", cols=seq, group=ita.n, k=ita.softmax_shift)
     p.li("t0", proj).mul("a7", "a4", "t0").li("t0", at["o"]).add("a7", "a7", "t0")
+    _skew(p, seq)
     matvec_code(p, "av", row="a6", w=at["vt"], n_out=proj, k=seq, out="a7", out_stride=1,
-                rq=h.rq_av, unsigned=True)
+                rq=h.rq_av, unsigned=True, skew="a1")
     p.li("t0", emb).mul("s9", "a4", "t0").li("t0", at["y"]).add("s9", "s9", "t0")
+    _skew(p, proj)
     matvec_code(p, "ow", row="a7", w=at["wo"], n_out=emb, k=proj, out="s9", out_stride=1,
-                rq=h.rq_ow, bias=at["bo"])
+                rq=h.rq_ow, bias=at["bo"], skew="a1")
     p.addi("a4", "a4", 1).j("att_row")
     p.label("att_done")
     barrier(p, "rows_done")
@@ -259,4 +279,6 @@ def software_attention_program(cfg: ClusterConfig, *, seq: int, emb: int, proj: 
     exit_with(p, "a1")
     p.label("idle").wfi().j("idle")
     macs = seq * emb * proj * 3 + 2 * seq * seq * proj + seq * proj * emb
-    return AttentionProgram(p, [(DATA, bytes(image))], expected, macs, SW_PHASES)
+    # about 6 cycles per multiply-accumulate and core; the limit leaves room for 16
+    limit = 16 * macs // cfg.cores + 200_000
+    return AttentionProgram(p, [(DATA, bytes(image))], expected, macs, SW_PHASES, limit)

@@ -68,9 +68,10 @@ def _program(cfg: ClusterConfig, **sizes) -> AttentionProgram:
 
 def run_cluster_benchmark(cfg: ClusterConfig = ClusterConfig(), *, seq: int = 128,
                           emb: int = 128, proj: int = 64, seed: int = 0,
-                          max_cycles: int = 5_000_000) -> dict:
+                          max_cycles: int | None = None) -> dict:
     """Run the attention offload program and return the measurements."""
-    _program(cfg, seq=seq, emb=emb, proj=proj, seed=seed)     # errors before simulating
+    prog = _program(cfg, seq=seq, emb=emb, proj=proj, seed=seed)    # errors before simulating
+    max_cycles = max_cycles or prog.max_cycles
     params = {"config": {k: getattr(cfg, k) for k in cfg.__dataclass_fields__}, "seq": seq,
               "emb": emb, "proj": proj, "seed": seed, "max_cycles": max_cycles}
     with tempfile.TemporaryDirectory(prefix="tinyita-bench-") as tmp:
