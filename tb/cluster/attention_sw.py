@@ -158,6 +158,11 @@ def itamax_code(p: Program, tag: str, *, src: str, dst: str, cols: int, group: i
     p.addi("s1", "s1", 1).addi("s2", "s2", 1).bne("s1", "s3", f"{tag}_out")
 
 
+def _address(p: Program, rd: str, base: int, index: str, stride: int) -> None:
+    """``rd = base + index * stride`` (uses t0)."""
+    p.li("t0", stride).mul(rd, index, "t0").li("t0", base).add(rd, rd, "t0")
+
+
 def _skew(p: Program, k: int) -> None:
     """``a1 = 8 * core % k``: each core's sums of ``k`` elements start one L1 bank apart."""
     p.slli("a1", "a0", 3).li("t0", k).remu("a1", "a1", "t0")
@@ -232,12 +237,9 @@ def software_attention_program(cfg: ClusterConfig, *, seq: int, emb: int, proj: 
     _skew(p, emb)
     p.mv("a4", "a2")
     p.label("qkv_row").bge("a4", "a3", "qkv_done")
-    p.li("t0", emb).mul("s8", "a4", "t0").li("t0", at["x"]).add("s8", "s8", "t0")
+    _address(p, "s8", at["x"], "a4", emb)
     for name, out, stride in (("q", "q", 1), ("k", "k", 1), ("v", "vt", seq)):
-        if stride == 1:
-            p.li("t0", proj).mul("a5", "a4", "t0").li("t0", at[out]).add("a5", "a5", "t0")
-        else:
-            p.li("t0", at[out]).add("a5", "a4", "t0")
+        _address(p, "a5", at[out], "a4", proj if stride == 1 else 1)
         matvec_code(p, name, row="s8", w=at[f"w{name}"], n_out=proj, k=emb, out="a5",
                     out_stride=stride, rq=getattr(h, f"rq_{name}"), bias=at[f"b{name}"],
                     skew="a1")
@@ -248,20 +250,20 @@ def software_attention_program(cfg: ClusterConfig, *, seq: int, emb: int, proj: 
     stamp(p, STAMPS + 4 * SW_PHASES.index("qkv"))
     # ---- per row i: logits, ITAMax, A V, output
     p.label("attention")
-    p.li("t0", seq).mul("a5", "a0", "t0").li("t0", at["logits"]).add("a5", "a5", "t0")
+    _address(p, "a5", at["logits"], "a0", seq)
     p.mv("a4", "a2")
     p.label("att_row").bge("a4", "a3", "att_done")
-    p.li("t0", proj).mul("s8", "a4", "t0").li("t0", at["q"]).add("s8", "s8", "t0")
+    _address(p, "s8", at["q"], "a4", proj)
     _skew(p, proj)
     matvec_code(p, "qk", row="s8", w=at["k"], n_out=seq, k=proj, out="a5", out_stride=1,
                 rq=h.rq_qk, skew="a1")
-    p.li("t0", seq).mul("a6", "a4", "t0").li("t0", at["a"]).add("a6", "a6", "t0")
+    _address(p, "a6", at["a"], "a4", seq)
     itamax_code(p, "softmax", src="a5", dst="a6", cols=seq, group=ita.n, k=ita.softmax_shift)
-    p.li("t0", proj).mul("a7", "a4", "t0").li("t0", at["o"]).add("a7", "a7", "t0")
+    _address(p, "a7", at["o"], "a4", proj)
     _skew(p, seq)
     matvec_code(p, "av", row="a6", w=at["vt"], n_out=proj, k=seq, out="a7", out_stride=1,
                 rq=h.rq_av, unsigned=True, skew="a1")
-    p.li("t0", emb).mul("s9", "a4", "t0").li("t0", at["y"]).add("s9", "s9", "t0")
+    _address(p, "s9", at["y"], "a4", emb)
     _skew(p, proj)
     matvec_code(p, "ow", row="a7", w=at["wo"], n_out=emb, k=proj, out="s9", out_stride=1,
                 rq=h.rq_ow, bias=at["bo"], skew="a1")
