@@ -22,7 +22,7 @@ __all__ = ["run_cluster_benchmark"]
 
 
 @cocotb.test()
-async def attention_offload(dut):
+async def attention_head(dut):
     p = sim.params()
     cfg = ClusterConfig(**p["config"])
     prog = _program(cfg, seq=p["seq"], emb=p["emb"], proj=p["proj"], seed=p["seed"])
@@ -69,7 +69,8 @@ def _program(cfg: ClusterConfig, **sizes) -> AttentionProgram:
 def run_cluster_benchmark(cfg: ClusterConfig = ClusterConfig(), *, seq: int = 128,
                           emb: int = 128, proj: int = 64, seed: int = 0,
                           max_cycles: int | None = None) -> dict:
-    """Run the attention offload program and return the measurements."""
+    """Run the attention head (offloaded with the engine, in software without) and return
+    the measurements."""
     prog = _program(cfg, seq=seq, emb=emb, proj=proj, seed=seed)    # errors before simulating
     max_cycles = max_cycles or prog.max_cycles
     params = {"config": {k: getattr(cfg, k) for k in cfg.__dataclass_fields__}, "seq": seq,
@@ -77,7 +78,7 @@ def run_cluster_benchmark(cfg: ClusterConfig = ClusterConfig(), *, seq: int = 12
     with tempfile.TemporaryDirectory(prefix="tinyita-bench-") as tmp:
         result, log = Path(tmp) / "result.json", Path(tmp) / "sim.log"
         try:
-            sim.run(cluster_build(cfg), __name__, tests="attention_offload",
+            sim.run(cluster_build(cfg), __name__, tests="attention_head",
                     params={**params, "result": str(result)}, log_file=log, label="bench")
         except sim.SimulationFailed as err:
             raise RuntimeError(f"{err}\n{log.read_text()[-3000:]}") from None
