@@ -8,7 +8,7 @@ This is plain Python (no Amaranth).
 from dataclasses import dataclass
 from enum import IntEnum
 
-from hw.ita.config import ITAConfig
+from hw.ita.config import ITAConfig, is_pow2
 
 __all__ = ["ClusterConfig", "L1_BASE", "ENGINE_BASE", "DMA_BASE", "EVENT_BASE", "CLUSTER_CTRL",
            "PERIPH_BASE", "PERIPH_BYTES", "L2_BASE", "CTRL_CYCLES", "CTRL_EXIT", "CTRL_CHAR_OUT",
@@ -74,10 +74,6 @@ class EventReg(IntEnum):
 ENGINE_FIELDS = ("n", "m", "softmax_shift", "max_tiles")
 
 
-def _is_pow2(x: int) -> bool:
-    return x > 0 and x & (x - 1) == 0
-
-
 @dataclass(frozen=True)
 class ClusterConfig:
     """Parameters of a generated cluster.
@@ -130,16 +126,16 @@ class ClusterConfig:
                 raise ValueError(f"ClusterConfig.{name} = {getattr(self, name)}: {rule}")
 
         check(1 <= self.cores <= MAX_CORES, "cores", f"must be in 1..{MAX_CORES}")
-        check(_is_pow2(self.l1_bytes) and 8 * 1024 <= self.l1_bytes <= 1024 * 1024,
+        check(is_pow2(self.l1_bytes) and 8 * 1024 <= self.l1_bytes <= 1024 * 1024,
               "l1_bytes", "must be a power of two in 8 KiB..1 MiB")
-        check(_is_pow2(self.l1_banks) and 8 <= self.l1_banks <= 64, "l1_banks",
+        check(is_pow2(self.l1_banks) and 8 <= self.l1_banks <= 64, "l1_banks",
               "must be a power of two in 8..64")
         check(self.l1_bytes // (8 * self.l1_banks) >= 16, "l1_banks",
               f"leaves fewer than 16 words per bank of l1_bytes = {self.l1_bytes}")
-        check(_is_pow2(self.l2_bytes) and 64 * 1024 <= self.l2_bytes <= 256 * 1024 * 1024,
+        check(is_pow2(self.l2_bytes) and 64 * 1024 <= self.l2_bytes <= 256 * 1024 * 1024,
               "l2_bytes", "must be a power of two in 64 KiB..256 MiB")
         check(2 <= self.l2_latency <= 32, "l2_latency", "must be in 2..32")
-        check(_is_pow2(self.icache_lines) and 2 <= self.icache_lines <= 256, "icache_lines",
+        check(is_pow2(self.icache_lines) and 2 <= self.icache_lines <= 256, "icache_lines",
               "must be a power of two in 2..256")
         check(2 <= self.dma_queue <= 8, "dma_queue", "must be in 2..8")
         if self.ita:

@@ -40,7 +40,7 @@ from amaranth.lib import wiring
 from .toolchain import check_toolchain, verilator_root
 
 __all__ = ["Build", "SimulationFailed", "to_verilog", "cached_verilog", "build", "run",
-           "simulate", "params", "waves_requested", "wave_format"]
+           "simulate", "run_for_result", "params", "waves_requested", "wave_format"]
 
 #: Verilator options of every build. Warnings are reported by the lint flow, not here.
 BUILD_ARGS = ("-Wno-fatal", "-Wno-lint", "-Wno-style", "--x-assign", "0", "--x-initial", "0",
@@ -217,6 +217,21 @@ def build(design: wiring.Component | str | Callable[[], wiring.Component], *,
                                ) from None
         (directory / ".complete").touch()
     return result
+
+
+def run_for_result(b: Build, module: str, test: str, params: dict, *, label: str,
+                   error: type[Exception] = RuntimeError):
+    """Run the cocotb test ``test`` of ``module`` with ``params`` and ``result``, the path of a
+    file the test writes its JSON result to, and return that result. A failed run raises
+    ``error`` with the end of the simulator's log."""
+    with tempfile.TemporaryDirectory(prefix=f"tinyita-{label}-") as tmp:
+        result, log = Path(tmp) / "result.json", Path(tmp) / "sim.log"
+        try:
+            run(b, module, tests=test, params={**params, "result": str(result)}, log_file=log,
+                label=label)
+        except SimulationFailed as err:
+            raise error(f"{err}\n{log.read_text()[-3000:]}") from None
+        return json.loads(result.read_text())
 
 
 def params() -> dict:

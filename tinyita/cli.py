@@ -2,6 +2,7 @@
 ``tb``; later parts add their subcommands here."""
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Sequence
@@ -146,7 +147,7 @@ def cmd_verilog_cluster(args: argparse.Namespace) -> int:
     from hw.cluster.cluster import Cluster
 
     cfg = _cluster(args)
-    params = {k: getattr(cfg, k) for k in cfg.__dataclass_fields__}
+    params = dataclasses.asdict(cfg)
     return _write_and_lint(Cluster(cfg), "cluster", args, params)
 
 

@@ -7,7 +7,7 @@ same numbers the hardware is generated from.
 from dataclasses import dataclass
 from enum import IntEnum
 
-__all__ = ["ITAConfig", "Mode", "Activation", "ACC_BITS", "BIAS_BITS", "STEPS"]
+__all__ = ["ITAConfig", "is_pow2", "Mode", "Activation", "ACC_BITS", "BIAS_BITS", "STEPS"]
 
 #: Width of the signed accumulator seen by the requantizers; sums are clipped to it.
 ACC_BITS = 26
@@ -17,7 +17,8 @@ BIAS_BITS = 24
 STEPS = ("Q", "K", "V", "QK", "AV", "OW", "F1", "F2")
 
 
-def _is_pow2(x: int) -> bool:
+def is_pow2(x: int) -> bool:
+    """Whether ``x`` is a positive power of two."""
     return x > 0 and x & (x - 1) == 0
 
 
@@ -49,9 +50,9 @@ class ITAConfig:
                             ("max_tiles", self.max_tiles)):
             if not isinstance(value, int) or isinstance(value, bool):
                 raise ValueError(f"ITAConfig.{name} must be an int, got {value!r}")
-        if not (_is_pow2(self.n) and 2 <= self.n <= 64):
+        if not (is_pow2(self.n) and 2 <= self.n <= 64):
             raise ValueError(f"ITAConfig.n = {self.n}: must be a power of two in 2..64")
-        if not (_is_pow2(self.m) and 8 <= self.m <= 128):
+        if not (is_pow2(self.m) and 8 <= self.m <= 128):
             raise ValueError(f"ITAConfig.m = {self.m}: must be a power of two in 8..128")
         if self.m % self.n:
             raise ValueError(f"ITAConfig.m = {self.m} must be a multiple of n = {self.n}")

@@ -27,7 +27,7 @@ from hw.config import (
     EventReg,
 )
 from hw.hwpe.regmap import REGMAP
-from hw.ita.config import Mode
+from hw.ita.config import ITAConfig, Mode
 from sw.golden import AddParams, residual_add
 from sw.rv32 import Program
 
@@ -36,7 +36,8 @@ from ..ita.cases import random_job
 from ..ita.streams import build_streams
 from .asm import barrier, queue_dma, stamp, wait_until
 
-__all__ = ["AttentionProgram", "attention_program", "STAMPS", "PHASES"]
+__all__ = ["AttentionProgram", "attention_program", "check_sizes", "l2", "STAMPS", "PHASES",
+           "DATA"]
 
 #: Where the program puts its data in L2 (the code is at L2_BASE, below STAMPS).
 DATA = L2_BASE + 0x1_0000
@@ -71,6 +72,19 @@ class AttentionProgram:
                              f"of {cfg.l2_bytes} bytes ends at 0x{cfg.l2_range[1]:x}")
 
 
+def check_sizes(ita: ITAConfig, *, seq: int, emb: int, proj: int) -> None:
+    """Raise ValueError unless S, E and P are multiples of M within the engine's sizes."""
+    for name, v in (("seq", seq), ("emb", emb), ("proj", proj)):
+        if v % ita.m or not 0 < v // ita.m <= ita.max_tiles:
+            raise ValueError(f"attention {name} = {v}: must be a multiple of M = {ita.m} and "
+                             f"at most {ita.max_tiles * ita.m}")
+
+
+def l2(l1_address: int) -> int:
+    """Where the programs keep the data of an L1 address in L2 (L2 mirrors the L1 image)."""
+    return DATA + (l1_address - L1_BASE)
+
+
 def _stamp(p: Program, phase: str) -> None:
     stamp(p, STAMPS + 4 * PHASES.index(phase))
 
@@ -80,10 +94,7 @@ def attention_program(cfg: ClusterConfig, *, seq: int, emb: int, proj: int, resi
     """The program for a head of S=seq, E=emb, P=proj (multiples of M) on ``cfg``."""
     ita = cfg.ita_config()
     m = ita.m
-    for name, v in (("seq", seq), ("emb", emb), ("proj", proj)):
-        if v % m or not 0 < v // m <= ita.max_tiles:
-            raise ValueError(f"attention {name} = {v}: must be a multiple of M = {m} and at "
-                             f"most {ita.max_tiles * m}")
+    check_sizes(ita, seq=seq, emb=emb, proj=proj)
     job, steps = random_job(ita, Mode.ATTENTION, s=seq // m, e=emb // m, p=proj // m, seed=seed)
     place = place_job(ita, job, steps, L1_BASE)
     if place.end - L1_BASE > cfg.l1_bytes:
@@ -100,9 +111,6 @@ def attention_program(cfg: ClusterConfig, *, seq: int, emb: int, proj: int, resi
         raise ValueError(f"attention S={seq} E={emb} P={proj} and a residual add of {residual} "
                          f"need {res_out + aligned - L1_BASE} bytes of L1; the cluster has "
                          f"{cfg.l1_bytes}")
-
-    def l2(l1_address: int) -> int:            # L2 mirrors the L1 image
-        return DATA + (l1_address - L1_BASE)
 
     loads = [(l2(res_a), ra.tobytes()), (l2(res_b), rb.tobytes())]
     loads += [(l2(a), d) for a, d in place.loads]

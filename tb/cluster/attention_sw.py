@@ -22,7 +22,7 @@ from sw.rv32 import Program
 
 from ..ita.cases import random_head
 from .asm import barrier, exit_with, queue_dma, stamp, wait_until
-from .attention import DATA, STAMPS, AttentionProgram
+from .attention import DATA, STAMPS, AttentionProgram, check_sizes, l2
 
 __all__ = ["software_attention_program", "SW_PHASES", "matvec_code", "requant_code",
            "itamax_code"]
@@ -187,10 +187,7 @@ def software_attention_program(cfg: ClusterConfig, *, seq: int, emb: int, proj: 
     """
     ita = cfg.ita_config()
     m = ita.m
-    for name, v in (("seq", seq), ("emb", emb), ("proj", proj)):
-        if v % m or not 0 < v // m <= ita.max_tiles:
-            raise ValueError(f"attention {name} = {v}: must be a multiple of M = {m} and at "
-                             f"most {ita.max_tiles * m}")
+    check_sizes(ita, seq=seq, emb=emb, proj=proj)
     x, h = random_head(ita, s=seq // m, e=emb // m, p=proj // m, seed=seed)
     r = attention_head(x, h, cfg=ita)
     mem = _Layout()
@@ -212,9 +209,6 @@ def software_attention_program(cfg: ClusterConfig, *, seq: int, emb: int, proj: 
     if mem.end - L1_BASE > cfg.l1_bytes:
         raise ValueError(f"software attention S={seq} E={emb} P={proj} needs "
                          f"{mem.end - L1_BASE} bytes of L1; the cluster has {cfg.l1_bytes}")
-
-    def l2(l1_address: int) -> int:            # L2 mirrors the L1 image
-        return DATA + (l1_address - L1_BASE)
 
     expected = [("output (L2)", l2(at["y"]), r.ow.out), ("Q (L1)", at["q"], r.q.out),
                 ("K (L1)", at["k"], r.k.out), ("V^T (L1)", at["vt"], r.v.out.T),

@@ -3,8 +3,8 @@ measured in cycles and checked against the golden model: offloaded to the engine
 cluster has one, the software baseline on the cores when it has not."""
 
 import json
-import tempfile
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import cocotb
@@ -73,14 +73,8 @@ def run_cluster_benchmark(cfg: ClusterConfig = ClusterConfig(), *, seq: int = 12
     the measurements."""
     prog = _program(cfg, seq=seq, emb=emb, proj=proj, seed=seed)    # errors before simulating
     max_cycles = max_cycles or prog.max_cycles
-    params = {"config": {k: getattr(cfg, k) for k in cfg.__dataclass_fields__}, "seq": seq,
-              "emb": emb, "proj": proj, "seed": seed, "max_cycles": max_cycles}
-    with tempfile.TemporaryDirectory(prefix="tinyita-bench-") as tmp:
-        result, log = Path(tmp) / "result.json", Path(tmp) / "sim.log"
-        try:
-            sim.run(cluster_build(cfg), __name__, tests="attention_head",
-                    params={**params, "result": str(result)}, log_file=log, label="bench")
-        except sim.SimulationFailed as err:
-            raise RuntimeError(f"{err}\n{log.read_text()[-3000:]}") from None
-        report = json.loads(result.read_text())
+    params = {"config": asdict(cfg), "seq": seq, "emb": emb, "proj": proj, "seed": seed,
+              "max_cycles": max_cycles}
+    report = sim.run_for_result(cluster_build(cfg), __name__, "attention_head", params,
+                                label="bench")
     return {"cluster": params["config"], "seq": seq, "emb": emb, "proj": proj, **report}

@@ -4,7 +4,6 @@ initiator the accesses granted, the reads checked against its shadow copy, the e
 first wrong read) and the longest wait for a grant."""
 
 import json
-import tempfile
 from pathlib import Path
 
 import cocotb
@@ -52,13 +51,6 @@ def run_l1_stress(*, size: int, banks: int, narrow: int, wide: tuple[int, ...], 
     build = sim.build(lambda: L1StressHarness(size, banks, narrow, wide),
                       key=f"size={size},banks={banks},narrow={narrow},wide={tuple(wide)}",
                       extra_verilog=SRAM_VERILOG, name="l1_stress")
-    with tempfile.TemporaryDirectory(prefix="tinyita-l1-stress-") as tmp:
-        result, log = Path(tmp) / "result.json", Path(tmp) / "sim.log"
-        params = {"seed": seed, "idle": idle, "inject": inject, "cycles": cycles,
-                  "initiators": len(kinds), "result": str(result)}
-        try:
-            sim.run(build, __name__, tests="l1_stress", params=params, log_file=log,
-                    label="l1_stress")
-        except sim.SimulationFailed as err:
-            raise RuntimeError(f"{err}\n{log.read_text()[-3000:]}") from None
-        return json.loads(result.read_text())
+    params = {"seed": seed, "idle": idle, "inject": inject, "cycles": cycles,
+              "initiators": len(kinds)}
+    return sim.run_for_result(build, __name__, "l1_stress", params, label="l1_stress")

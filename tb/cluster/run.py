@@ -2,7 +2,7 @@
 ``cluster_run`` runs inside the simulator; ``run_elf`` drives it."""
 
 import json
-import tempfile
+from dataclasses import asdict
 from pathlib import Path
 
 import cocotb
@@ -65,18 +65,11 @@ def run_elf(programs: list[str | Path], *, cfg: ClusterConfig = ClusterConfig(),
             if not (l2[0] <= address and address + len(content) <= l2[1]):
                 raise ExecError(f"{path}: segment at 0x{address:x} ({len(content)} bytes) is "
                                 f"outside L2 0x{l2[0]:x}..0x{l2[1]:x}")
-    with tempfile.TemporaryDirectory(prefix="tinyita-exec-") as tmp:
-        result, log = Path(tmp) / "result.json", Path(tmp) / "sim.log"
-        params = {"programs": paths, "max_cycles": max_cycles, "result": str(result),
-                  "loads": [(a, bytes(d).hex()) for a, d in loads], "reads": list(reads),
-                  "config": {k: getattr(cfg, k) for k in cfg.__dataclass_fields__},
-                  "trace": str(Path(trace).resolve()) if trace else None}
-        try:
-            sim.run(cluster_build(cfg), __name__, tests="cluster_run", params=params,
-                    log_file=log, label="exec")
-        except sim.SimulationFailed as err:
-            raise ExecError(f"{err}\n{log.read_text()[-3000:]}") from None
-        out = json.loads(result.read_text())
+    params = {"programs": paths, "max_cycles": max_cycles,
+              "loads": [(a, bytes(d).hex()) for a, d in loads], "reads": list(reads),
+              "config": asdict(cfg), "trace": str(Path(trace).resolve()) if trace else None}
+    out = sim.run_for_result(cluster_build(cfg), __name__, "cluster_run", params, label="exec",
+                             error=ExecError)
     for r in out.values():
         r["memory"] = [bytes.fromhex(h) for h in r.get("memory", [])]
     return out

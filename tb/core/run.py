@@ -2,7 +2,6 @@
 core``. The cocotb test ``core_run`` runs inside the simulator; ``run_elf`` drives it."""
 
 import json
-import tempfile
 from pathlib import Path
 
 import cocotb
@@ -51,13 +50,7 @@ def run_elf(programs: list[str | Path], *, max_cycles: int = 10_000_000, stall: 
     paths = [str(Path(p).resolve()) for p in programs]
     for path in paths:
         read_elf(path)                      # a clear error before any simulation
-    with tempfile.TemporaryDirectory(prefix="tinyita-exec-") as tmp:
-        result, log = Path(tmp) / "result.json", Path(tmp) / "sim.log"
-        params = {"programs": paths, "max_cycles": max_cycles, "stall": stall,
-                  "result": str(result), "trace": str(Path(trace).resolve()) if trace else None}
-        try:
-            sim.run(core_build(MEM_SIZE), __name__, tests="core_run", params=params,
-                    log_file=log, label="exec")
-        except sim.SimulationFailed as err:
-            raise ExecError(f"{err}\n{log.read_text()[-3000:]}") from None
-        return json.loads(result.read_text())
+    params = {"programs": paths, "max_cycles": max_cycles, "stall": stall,
+              "trace": str(Path(trace).resolve()) if trace else None}
+    return sim.run_for_result(core_build(MEM_SIZE), __name__, "core_run", params, label="exec",
+                              error=ExecError)

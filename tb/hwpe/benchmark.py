@@ -6,7 +6,6 @@ idle array cycles between the first job's last issue and the second job's first.
 """
 
 import json
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -79,13 +78,7 @@ def run_hwpe_benchmark(cfg: ITAConfig, mode: Mode, *, seq: int, emb: int, proj: 
               "p": tiles["proj"], "f": tiles["ff"], "act": int(act), "seed": seed}
     _, footprint = _jobs(cfg, params)
     mem_size = max(64 * 1024, 1 << (footprint - 1).bit_length())
-    with tempfile.TemporaryDirectory(prefix="tinyita-bench-") as tmp:
-        result, log = Path(tmp) / "result.json", Path(tmp) / "sim.log"
-        try:
-            sim.run(hwpe_build(cfg, mem_size), __name__, tests="hwpe_benchmark",
-                    params={**params, "result": str(result)}, log_file=log, label="bench")
-        except sim.SimulationFailed as err:
-            raise RuntimeError(f"{err}\n{log.read_text()[-3000:]}") from None
-        report = json.loads(result.read_text())
+    report = sim.run_for_result(hwpe_build(cfg, mem_size), __name__, "hwpe_benchmark", params,
+                                label="bench")
     return {"engine": {"n": cfg.n, "m": cfg.m, "softmax_shift": cfg.softmax_shift},
             "mode": Mode(mode).name.lower(), **used, "memory_bytes": mem_size, **report}

@@ -5,7 +5,6 @@ dict; the cocotb test ``ita_benchmark`` is the part that runs inside the simulat
 """
 
 import json
-import tempfile
 from pathlib import Path
 
 import cocotb
@@ -77,17 +76,9 @@ def run_benchmark(cfg: ITAConfig, mode: Mode, *, seq: int, emb: int, proj: int, 
     names the size.
     """
     used, tiles = job_tiles(cfg, mode, seq=seq, emb=emb, proj=proj, ff=ff)
-    with tempfile.TemporaryDirectory(prefix="tinyita-bench-") as tmp:
-        result = Path(tmp) / "result.json"
-        log = Path(tmp) / "sim.log"
-        params = {"cfg": cfg.__dict__, "mode": int(mode), "s": tiles["seq"],
-                  "e": tiles["emb"], "p": tiles["proj"], "f": tiles["ff"], "act": int(act),
-                  "seed": seed, "result": str(result)}
-        try:
-            sim.run(harness_build(cfg), __name__, tests="ita_benchmark", params=params,
-                    log_file=log, label="bench")
-        except sim.SimulationFailed as err:
-            raise RuntimeError(f"{err}\n{log.read_text()[-3000:]}") from None
-        report = json.loads(result.read_text())
+    params = {"cfg": cfg.__dict__, "mode": int(mode), "s": tiles["seq"], "e": tiles["emb"],
+              "p": tiles["proj"], "f": tiles["ff"], "act": int(act), "seed": seed}
+    report = sim.run_for_result(harness_build(cfg), __name__, "ita_benchmark", params,
+                                label="bench")
     return {"engine": {"n": cfg.n, "m": cfg.m, "softmax_shift": cfg.softmax_shift},
             "mode": Mode(mode).name.lower(), **used, **report}
