@@ -1,7 +1,9 @@
-"""Helpers for cocotb tests (they run inside the simulator): clock, reset, bounded waits.
+"""Helpers for cocotb tests (they run inside the simulator): clock, reset, bounded waits, and
+the internal signals a bench declared public.
 
 Tests let the hardware run on its own and wait for a signal with a cycle limit, instead of
-awaiting every clock edge in Python.
+awaiting every clock edge in Python. The clock runs in the simulator (cocotb's GPI clock), so
+Python wakes only when a test awaits something.
 """
 
 from collections.abc import Callable
@@ -10,7 +12,7 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, First, RisingEdge, Timer
 
-__all__ = ["CLOCK_NS", "start", "wait_high", "CycleLimitExceeded"]
+__all__ = ["CLOCK_NS", "start", "wait_high", "signal", "CycleLimitExceeded"]
 
 CLOCK_NS = 10
 
@@ -21,7 +23,7 @@ class CycleLimitExceeded(AssertionError):
 
 async def start(dut, *, reset_cycles: int = 2) -> None:
     """Start the clock ``dut.clk`` and hold ``dut.rst`` high for a few cycles."""
-    cocotb.start_soon(Clock(dut.clk, CLOCK_NS, unit="ns").start())
+    Clock(dut.clk, CLOCK_NS, unit="ns", impl="gpi").start()
     dut.rst.value = 1
     await ClockCycles(dut.clk, reset_cycles)
     dut.rst.value = 0
@@ -43,3 +45,19 @@ async def wait_high(dut, signal, *, max_cycles: int, state: Callable[[], str] = 
                                      f"state: {state()}")
         await RisingEdge(dut.clk)
     return round((cocotb.utils.get_sim_time("ns") - start_ns) / CLOCK_NS)
+
+
+def signal(dut, path: str):
+    """Return the handle of the internal signal (or instance) at the dotted ``path`` below
+    ``dut``. A path the build did not make public fails with the path and where to list it.
+    """
+    handle = dut
+    for name in path.split("."):
+        try:
+            handle = getattr(handle, name)
+        except AttributeError:
+            raise AttributeError(
+                f"{dut._name}.{path} is not visible in this simulation: builds make public only "
+                "the signals their harness lists (the public= argument of tb.sim.build; see "
+                "tb/public.py)") from None
+    return handle

@@ -9,6 +9,7 @@ run ``feed()`` and ``drain()`` as tasks and ``collect()`` at the end.
 import numpy as np
 from cocotb.triggers import RisingEdge
 
+from .cocotb_util import signal
 from .packing import pack_rows, unpack_rows
 
 __all__ = ["RingSource", "RingSink"]
@@ -20,7 +21,7 @@ class RingSource:
     ``NAME_low`` (ports of submodules are driven by their parent: VPI cannot write them)."""
 
     def __init__(self, dut, name: str, beats: np.ndarray, bits: int):
-        self.store = getattr(dut, f"{name}_src").store
+        self.store = signal(dut, f"{name}_src.store")
         self.limit = getattr(dut, f"{name}_limit")
         self.sent = getattr(dut, f"{name}_sent")
         self.low = getattr(dut, f"{name}_low")
@@ -56,7 +57,7 @@ class RingSink:
     ``NAME_received``, ``NAME_high``) into int64 rows of ``lanes`` x ``bits``."""
 
     def __init__(self, dut, name: str, lanes: int, bits: int):
-        self.store = getattr(dut, f"{name}_sink").store
+        self.store = signal(dut, f"{name}_sink.store")
         self.limit = getattr(dut, f"{name}_limit")
         self.received = getattr(dut, f"{name}_received")
         self.high = getattr(dut, f"{name}_high")

@@ -28,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -37,14 +37,19 @@ from pathlib import Path
 from amaranth.back import verilog as amaranth_verilog
 from amaranth.lib import wiring
 
+from .public import public_vlt
 from .toolchain import check_toolchain, verilator_root
 
 __all__ = ["Build", "SimulationFailed", "to_verilog", "cached_verilog", "build", "run",
-           "simulate", "run_for_result", "params", "waves_requested", "wave_format"]
+           "run_for_result", "params", "waves_requested", "wave_format"]
 
-#: Verilator options of every build. Warnings are reported by the lint flow, not here.
+#: Verilator options of every build. Warnings are reported by the lint flow, not here. No
+#: signal is public but those a bench lists (``tb.public``); the option overrides the
+#: ``--public-flat-rw`` that cocotb's runner passes before it.
 BUILD_ARGS = ("-Wno-fatal", "-Wno-lint", "-Wno-style", "--x-assign", "0", "--x-initial", "0",
-              "-O3")
+              "-O3", "--no-public-flat-rw")
+#: The C++ optimisation of the model's per-cycle code (Verilator's default is -Os).
+OPT_FAST = "-O2"
 PARAMS_ENV = "TINYITA_PARAMS"
 
 
@@ -152,9 +157,20 @@ def _locked(path: Path):
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
+@contextmanager
+def _make_variable(name: str, value: str):
+    """Set a variable of the ``make`` that compiles the model (through ``MAKEFLAGS``)."""
+    saved = os.environ["MAKEFLAGS"]
+    os.environ["MAKEFLAGS"] = f"{saved} {name}={value}"
+    try:
+        yield
+    finally:
+        os.environ["MAKEFLAGS"] = saved
+
+
 def build(design: wiring.Component | str | Callable[[], wiring.Component], *,
           name: str = "top", key: str | None = None, waves: bool | None = None,
-          vlt: str = "", extra_verilog: str = "") -> Build:
+          public: Iterable[str] = (), extra_verilog: str = "") -> Build:
     """Build (or reuse) a Verilator model of ``design``.
 
     Parameters
@@ -169,8 +185,9 @@ def build(design: wiring.Component | str | Callable[[], wiring.Component], *,
         The generator parameters of a ``design`` given as a function.
     waves : bool, optional
         Build with FST tracing; default from ``TINYITA_WAVES``.
-    vlt : str
-        Verilator configuration file text (waivers) to build with.
+    public : iterable of str
+        The internal signals the benches read or write, as dotted paths from the top module
+        (``*`` matches within a name); nothing else is visible (see :mod:`tb.public`).
     extra_verilog : str
         Verilog modules the design instantiates (test-bench models written in Verilog).
     """
@@ -188,9 +205,11 @@ def build(design: wiring.Component | str | Callable[[], wiring.Component], *,
             raise ValueError("build: a design given as a function needs a key")
         text = cached_verilog(design, name, key)
     text += extra_verilog
+    vlt = public_vlt(text, name, public)
     trace = {"fst": ["--trace-fst"], "vcd": ["--trace"]}[wave_format()] if waves else []
     args = list(BUILD_ARGS) + trace + (["--trace-structs"] if waves else [])
-    key = hashlib.sha256("\0".join([text, name, vlt, repr(args), _toolchain_identity()])
+    key = hashlib.sha256("\0".join([text, name, vlt, repr(args), OPT_FAST,
+                                     _toolchain_identity()])
                          .encode()).hexdigest()[:20]
     directory = _cache_root() / f"{name}-{key}"
     result = Build(directory, name, waves)
@@ -201,16 +220,15 @@ def build(design: wiring.Component | str | Callable[[], wiring.Component], *,
             return result
         shutil.rmtree(directory, ignore_errors=True)
         directory.mkdir(parents=True)
-        sources = [directory / f"{name}.v"]
+        sources = [directory / f"{name}.v", directory / f"{name}.vlt"]
         sources[0].write_text(text)
-        if vlt:
-            sources.append(directory / f"{name}.vlt")
-            sources[1].write_text(vlt)
+        sources[1].write_text(vlt)
         runner = get_runner("verilator")
         log = directory / "build.log"
         try:
-            runner.build(sources=sources, hdl_toplevel=name, build_dir=directory,
-                         build_args=args, waves=waves, log_file=log, always=True)
+            with _make_variable("OPT_FAST", OPT_FAST):
+                runner.build(sources=sources, hdl_toplevel=name, build_dir=directory,
+                             build_args=args, waves=waves, log_file=log, always=True)
         except (RuntimeError, SystemExit) as e:
             tail = log.read_text()[-4000:] if log.exists() else ""
             raise RuntimeError(f"Verilator build of {name} failed ({e}); log {log}:\n{tail}"
@@ -301,9 +319,3 @@ def run(b: Build, module: str, *, tests: str | list[str] | None = None,
     if where:
         print(f"tinyita: waveform of {label}: {waves}")
 
-
-def simulate(design: wiring.Component | str, module: str, *, name: str = "top",
-             tests: str | list[str] | None = None, params: dict | None = None,
-             vlt: str = "") -> None:
-    """Build ``design`` (cached) and run cocotb tests of ``module`` on it."""
-    run(build(design, name=name, vlt=vlt), module, tests=tests, params=params)

@@ -10,7 +10,7 @@ from cocotb.triggers import ClockCycles
 
 from hw.config import L1_BASE, L2_BASE, L2_WORD_BYTES, ClusterConfig
 
-from ..cocotb_util import start
+from ..cocotb_util import signal, start
 from ..core.bench import TraceEntry, char_output, describe_last, read_trace, wait_exit
 from .memory import SRAMAccess
 
@@ -33,11 +33,10 @@ class ClusterResult:
 class ClusterBench:
     def __init__(self, dut, cfg: ClusterConfig):
         self.dut, self.cfg = dut, cfg
-        c = dut.cluster
-        self.l2 = SRAMAccess(c.l2.sram.macro, dut.clk, L2_WORD_BYTES,
+        self.l2 = SRAMAccess(signal(dut, "cluster.l2.sram.macro"), dut.clk, L2_WORD_BYTES,
                              cfg.l2_bytes // L2_WORD_BYTES)
         rows = cfg.l1_bytes // (8 * cfg.l1_banks)
-        self.banks = [SRAMAccess(getattr(c.l1, f"bank{b}").macro, dut.clk, 8, rows)
+        self.banks = [SRAMAccess(signal(dut, f"cluster.l1.bank{b}.macro"), dut.clk, 8, rows)
                       for b in range(cfg.l1_banks)]
 
     async def reset(self) -> None:
@@ -97,7 +96,7 @@ class ClusterBench:
 
     def counters(self) -> dict:
         """The performance counters of cluster control."""
-        ctrl = self.dut.cluster.control
+        ctrl = signal(self.dut, "cluster.control")
         engine = int(ctrl.engine_busy_cycles.value) if self.cfg.ita else 0
         return {"engine_busy": engine, "dma_busy": int(ctrl.dma_busy_cycles.value),
                 "core_stalls": [int(getattr(ctrl, f"stall{i}").value)

@@ -15,7 +15,12 @@ from hw.sram import SRAM_VERILOG
 
 from ..core.harness import CHAR_DEPTH, TRACE_DEPTH, TraceLayout
 
-__all__ = ["ClusterHarness", "cluster_build"]
+__all__ = ["ClusterHarness", "cluster_build", "PUBLIC"]
+
+#: What the bench reads and writes besides the ports (``tb.public``): the trace and character
+#: buffers, the memories' load/dump hooks (``hw/sram.py``) and the performance counters.
+PUBLIC = ("trace", "char_buf", "cluster.l2.sram.macro.sim_*", "cluster.l1.bank*.macro.sim_*",
+          "cluster.control.*_busy_cycles", "cluster.control.stall*")
 
 
 class ClusterHarness(wiring.Component):
@@ -76,4 +81,4 @@ def cluster_build(cfg: ClusterConfig = ClusterConfig()):
     from .. import sim
 
     return sim.build(lambda: ClusterHarness(cfg), key=cfg.key(), extra_verilog=SRAM_VERILOG,
-                     name="cluster_tb")
+                     name="cluster_tb", public=PUBLIC)

@@ -11,7 +11,7 @@ from cocotb.triggers import ClockCycles
 from hw.config import L2_BASE
 from sw.rv32.disasm import disassemble
 
-from ..cocotb_util import CycleLimitExceeded, start, wait_high
+from ..cocotb_util import CycleLimitExceeded, signal, start, wait_high
 from .harness import CHAR_DEPTH, TRACE_DEPTH, TraceLayout
 
 __all__ = ["CoreBench", "RunResult", "TraceEntry", "read_trace", "trace_text", "describe_last",
@@ -41,9 +41,10 @@ def read_trace(dut) -> list[TraceEntry]:
     """The retirements a harness recorded in its ring ``trace`` (``trace_count`` of them),
     oldest first (the last TRACE_DEPTH)."""
     count = int(dut.trace_count.value)
+    trace = signal(dut, "trace")
     out = []
     for k in range(max(0, count - TRACE_DEPTH), count):
-        bits = int(dut.trace[k % TRACE_DEPTH].value)
+        bits = int(trace[k % TRACE_DEPTH].value)
         fields, pos = {}, 0
         for name, f in TraceLayout:
             fields[name] = (bits >> pos) & ((1 << f.width) - 1)
@@ -82,13 +83,14 @@ async def wait_exit(dut, max_cycles: int, state) -> None:
 def char_output(dut) -> str:
     """What the program wrote to the character output (the harness's ``char_buf``)."""
     chars = min(int(dut.chars.value), CHAR_DEPTH)
-    return bytes(int(dut.char_buf[i].value) for i in range(chars)).decode("latin-1")
+    buf = signal(dut, "char_buf")
+    return bytes(int(buf[i].value) for i in range(chars)).decode("latin-1")
 
 
 class CoreBench:
     def __init__(self, dut):
         self.dut = dut
-        self.ram = dut.ram.mem
+        self.ram = signal(dut, "ram.mem")
         self.words = len(self.ram)
 
     async def reset(self) -> None:
@@ -118,7 +120,7 @@ class CoreBench:
 
     def registers(self) -> list[int]:
         """x0..x31 of the core."""
-        rf = self.dut.core.regfile
+        rf = signal(self.dut, "core.regfile")
         return [0] + [int(rf[i].value) for i in range(1, 32)]
 
     def trace(self) -> list[TraceEntry]:

@@ -15,10 +15,12 @@ from hw.hwpe.tcdm import TCDMSignature
 from ..hdl import RAM_VERILOG
 from ..hdl.lfsr import Xorshift
 
-__all__ = ["CoreHarness", "core_build", "TraceLayout", "TRACE_DEPTH", "CHAR_DEPTH"]
+__all__ = ["CoreHarness", "core_build", "TraceLayout", "TRACE_DEPTH", "CHAR_DEPTH", "PUBLIC"]
 
 TRACE_DEPTH = 8192
 CHAR_DEPTH = 4096
+#: What the bench reads and writes besides the ports (``tb.public``).
+PUBLIC = ("trace", "char_buf", "ram.mem", "core.regfile")
 TraceLayout = data.StructLayout({"pc": 32, "insn": 32, "rd": 5, "rd_we": 1, "rd_value": 32,
                                  "trap": 1, "cause": 5})
 
@@ -161,5 +163,5 @@ def core_build(mem_size: int = 4 * 1024 * 1024):
     """The cached Verilator build of the harness."""
     from .. import sim
 
-    return sim.build(lambda: CoreHarness(mem_size), key=f"{mem_size}",
+    return sim.build(lambda: CoreHarness(mem_size), key=f"{mem_size}", public=PUBLIC,
                      extra_verilog=RAM_VERILOG, name=f"core_soc_{mem_size // 1024}k")

@@ -9,7 +9,7 @@ from cocotb.triggers import ClockCycles, First, RisingEdge, Timer, ValueChange
 from hw.hwpe.regmap import ACQUIRE_LOCKED, ACQUIRE_NO_CONTEXT, REGMAP
 from sw.ita_job import ItaJob
 
-from ..cocotb_util import CLOCK_NS, CycleLimitExceeded, start
+from ..cocotb_util import CLOCK_NS, CycleLimitExceeded, signal, start
 from .harness import MEM_BASE
 from .placement import Placement
 
@@ -21,7 +21,7 @@ class HWPEBench:
 
     def __init__(self, dut):
         self.dut = dut
-        self.mem = dut.memory.ram.mem
+        self.mem = signal(dut, "memory.ram.mem")
         self.words = len(self.mem)
 
     async def reset(self, *, stall: float = 0.0, seed: int = 1) -> None:

@@ -77,5 +77,6 @@ def hwpe_build(cfg: ITAConfig, mem_size: int = 256 * 1024, contexts: int = 2):
 
     return sim.build(lambda: HWPEHarness(cfg, mem_size, contexts),
                      key=f"{cfg} {mem_size} {contexts}", extra_verilog=RAM_VERILOG,
+                     public=["memory.ram.mem"],
                      name=f"hwpe_n{cfg.n}_m{cfg.m}_k{cfg.softmax_shift}_"
                           f"{mem_size // 1024}k_c{contexts}")

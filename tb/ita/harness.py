@@ -13,7 +13,7 @@ from hw.ita.config import ITAConfig
 from hw.ita.ita import ITA
 from hw.ita.layouts import bias_layout, input_layout, job_layout, output_layout, weight_layout
 
-from ..hdl import StreamSink, StreamSource
+from ..hdl import RING_STORES, StreamSink, StreamSource
 
 __all__ = ["ITAHarness", "harness_build"]
 
@@ -112,4 +112,5 @@ def harness_build(cfg: ITAConfig, depth: int = 4096):
     from .. import sim
 
     return sim.build(lambda: ITAHarness(cfg, depth), key=f"{cfg} {depth}",
+                     public=RING_STORES,
                      name=f"ita_n{cfg.n}_m{cfg.m}_k{cfg.softmax_shift}")

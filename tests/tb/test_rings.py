@@ -11,7 +11,7 @@ from cocotb.triggers import ClockCycles
 
 from tb import sim
 from tb.cocotb_util import start, wait_high
-from tb.hdl import StreamSink, StreamSource
+from tb.hdl import RING_STORES, StreamSink, StreamSource
 from tb.rings import RingSink, RingSource
 
 LANES = 3
@@ -77,5 +77,6 @@ async def ring_loopback(dut):
 
 @pytest.mark.parametrize("stall", [0, 100])
 def test_ring_loopback(stall):
-    sim.run(sim.build(Loopback(), name="ring_loopback"), __name__, tests="ring_loopback",
+    build = sim.build(Loopback(), name="ring_loopback", public=RING_STORES)
+    sim.run(build, __name__, tests="ring_loopback",
             params={"seed": 5 + stall, "beats": 1000, "stall": stall})

@@ -12,7 +12,7 @@ from amaranth.lib.wiring import In, Out
 from cocotb.triggers import RisingEdge
 
 from tb import sim, toolchain
-from tb.cocotb_util import CycleLimitExceeded, start, wait_high
+from tb.cocotb_util import CycleLimitExceeded, signal, start, wait_high
 
 
 class RunningSum(wiring.Component):
@@ -91,6 +91,21 @@ async def cycle_limit_reports_state(dut):
 
 
 @cocotb.test()
+async def internal_signal(dut):
+    """The running sum ``total`` is visible only when the build listed it."""
+    await start(dut)
+    dut.i__valid.value, dut.i__payload.value, dut.o__ready.value = 1, -5, 1
+    await RisingEdge(dut.clk)
+    dut.i__valid.value = 0
+    await RisingEdge(dut.clk)
+    if sim.params()["listed"]:
+        assert signal(dut, "total").value.to_signed() == -5
+    else:
+        with pytest.raises(AttributeError, match=r"running_sum\.total is not visible.*public="):
+            signal(dut, "total")
+
+
+@cocotb.test()
 async def deliberately_failing(dut):
     await start(dut)
     assert int(dut.count.value) == 1, "this test must fail"
@@ -130,6 +145,12 @@ def test_build_is_cached(model):
     t = time.monotonic()
     again = sim.build(RunningSum(), name="running_sum")
     assert again == model and time.monotonic() - t < 5
+
+
+@pytest.mark.parametrize("listed", [False, True])
+def test_only_listed_signals_are_visible(model, listed):
+    build = sim.build(RunningSum(), name="running_sum", public=["total"]) if listed else model
+    sim.run(build, MODULE, tests="internal_signal", params={"listed": listed})
 
 
 def test_waves(tmp_path, monkeypatch):
