@@ -222,6 +222,24 @@ def cmd_bench_cluster(args: argparse.Namespace) -> int:
     return 0 if report["bit_exact"] else 1
 
 
+def cmd_bench_sim(args: argparse.Namespace) -> int:
+    """Measure how fast the cluster builds and simulates on this machine."""
+    from tb.cluster.simspeed import run_sim_benchmark
+
+    report = run_sim_benchmark(_cluster(args), cold=args.cold)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        how = "cold" if report["cold"] else "from the cache"
+        print(f"build ({how}): {report['build_seconds']:.1f} s")
+        for run in ("idle", "busy"):
+            if run in report:
+                r = report[run]
+                print(f"engine {run}: {r['cycles']} cycles at {r['cycles_per_second']:,.0f} "
+                      "cycles/s")
+    return 0
+
+
 def _engine_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("engine parameters")
     g.add_argument("--n", type=int, default=16, help="dot-product engines (default 16)")
@@ -326,6 +344,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_bench_cluster)
+    p = bench.add_parser("sim", help="simulation speed of the cluster: build time, cycles per "
+                         "second with the engine idle and busy")
+    _cluster_options(p)
+    p.add_argument("--cold", action="store_true",
+                   help="build from nothing in a temporary cache (default: use the cache)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_bench_sim)
     for design, helptext, func in (
             ("ita", "one engine job on its streams, no stalls", cmd_bench_ita),
             ("hwpe", "two jobs through the HWPE's registers and memory", cmd_bench_hwpe)):

@@ -3,6 +3,7 @@
 Runs inside the simulator on a :class:`~tb.cluster.harness.ClusterHarness`.
 """
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,10 +25,16 @@ class ClusterResult:
     retired: list[int]
     output: str
     counters: dict = field(default_factory=dict)
+    seconds: float = 0.0       #: wall-clock time of the run
 
     @property
     def instructions(self) -> int:
         return sum(self.retired)
+
+    @property
+    def cycles_per_second(self) -> float:
+        """Simulated cycles per wall-clock second."""
+        return self.cycles / self.seconds if self.seconds else 0.0
 
 
 class ClusterBench:
@@ -109,6 +116,7 @@ class ClusterBench:
         d.run.value = 0
         await ClockCycles(d.clk, 2)
         d.run.value = 1
+        wall = time.perf_counter()
 
         def state() -> str:
             retired = [int(getattr(d, f"retired_{i}").value) for i in range(self.cfg.cores)]
@@ -116,8 +124,8 @@ class ClusterBench:
                     f"{describe_last(self.trace()[-8:])}")
 
         await wait_exit(d, max_cycles, state)
-        output = char_output(d)
-        counters = self.counters()
+        wall = time.perf_counter() - wall
         return ClusterResult(int(d.exit_code.value), int(d.cycles.value),
                              [int(getattr(d, f"retired_{i}").value)
-                              for i in range(self.cfg.cores)], output, counters)
+                              for i in range(self.cfg.cores)], char_output(d), self.counters(),
+                             wall)

@@ -38,7 +38,8 @@ async def cluster_run(dut):
             r = await bench.run(max_cycles=p["max_cycles"], tohost=elf.symbols.get("tohost", 0))
             out[program] = {"exit_code": r.exit_code, "cycles": r.cycles,
                             "instructions": r.retired[0], "instructions_per_core": r.retired,
-                            "output": r.output, **r.counters}
+                            "output": r.output, **r.counters,
+                            "simulated_cycles_per_second": r.cycles_per_second}
             out[program]["memory"] = [(await bench.read(a, n)).hex()
                                       for a, n in p.get("reads", [])]
         except CycleLimitExceeded as e:
@@ -55,7 +56,8 @@ def run_elf(programs: list[str | Path], *, cfg: ClusterConfig = ClusterConfig(),
     """Run each ELF to its exit on a freshly reset cluster (memories keep what earlier
     programs left outside the new program's segments); return per program ``exit_code``,
     ``cycles``, ``instructions`` (core 0), ``instructions_per_core``, ``output`` (the
-    character output), the performance counters and ``memory`` (the bytes of each of
+    character output), the performance counters, ``simulated_cycles_per_second`` (of the
+    run, on this machine) and ``memory`` (the bytes of each of
     ``reads``, (address, size) in L1 or L2, after the run), or ``error``. ``loads`` are
     written into L1 or L2 before the first program."""
     paths = [str(Path(p).resolve()) for p in programs]
