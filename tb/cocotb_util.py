@@ -22,11 +22,13 @@ class CycleLimitExceeded(AssertionError):
 
 
 async def start(dut, *, reset_cycles: int = 2) -> None:
-    """Start the clock ``dut.clk`` and hold ``dut.rst`` high for a few cycles."""
+    """Start the clock ``dut.clk`` and hold ``dut.rst`` high for a few cycles; return when
+    the design is out of reset (one cycle later, for harnesses that register ``rst``)."""
     Clock(dut.clk, CLOCK_NS, unit="ns", impl="gpi").start()
     dut.rst.value = 1
     await ClockCycles(dut.clk, reset_cycles)
     dut.rst.value = 0
+    await ClockCycles(dut.clk, 1)
 
 
 async def wait_high(dut, signal, *, max_cycles: int, state: Callable[[], str] = lambda: ""

@@ -14,6 +14,7 @@ from hw.config import MAX_CORES, ClusterConfig
 from hw.sram import SRAM_VERILOG
 
 from ..core.harness import CHAR_DEPTH, TRACE_DEPTH, TraceLayout
+from ..hdl.registered import registered, registered_sync
 
 __all__ = ["ClusterHarness", "cluster_build", "PUBLIC"]
 
@@ -26,6 +27,9 @@ PUBLIC = ("trace", "char_buf", "cluster.l2.sram.macro.sim_*", "cluster.l1.bank*.
 class ClusterHarness(wiring.Component):
     """Members
     -------
+    clk, rst : In(1)
+        The clock, and the reset (registered, as are ``run`` and ``tohost``: see
+        :mod:`tb.hdl.registered`).
     run : In(1)
     tohost : In(32)
     exited : Out(1), exit_code : Out(32)
@@ -38,19 +42,22 @@ class ClusterHarness(wiring.Component):
 
     def __init__(self, cfg: ClusterConfig):
         self.cfg = cfg
-        members = {"run": In(1), "tohost": In(32), "exited": Out(1), "exit_code": Out(32),
-                   "cycles": Out(32), "chars": Out(32), "trace_count": Out(32)}
+        members = {"clk": In(1), "rst": In(1), "run": In(1), "tohost": In(32),
+                   "exited": Out(1), "exit_code": Out(32), "cycles": Out(32), "chars": Out(32),
+                   "trace_count": Out(32)}
         for i in range(MAX_CORES):
             members[f"retired_{i}"] = Out(32)
         super().__init__(members)
 
     def elaborate(self, platform):
         m = Module()
+        registered_sync(m, self.clk, self.rst)
+        run = registered(m, self.run)
         cluster = Cluster(self.cfg)
-        m.submodules.cluster = ResetInserter(~self.run)(cluster)
-        m.d.comb += [cluster.tohost.eq(self.tohost), self.exited.eq(cluster.exited),
-                     self.exit_code.eq(cluster.exit_code)]
-        going = self.run & ~cluster.exited
+        m.submodules.cluster = ResetInserter(~run)(cluster)
+        m.d.comb += [cluster.tohost.eq(registered(m, self.tohost)),
+                     self.exited.eq(cluster.exited), self.exit_code.eq(cluster.exit_code)]
+        going = run & ~cluster.exited
         m.submodules.char_buf = chars = memory.Memory(shape=8, depth=CHAR_DEPTH, init=[])
         cw = chars.write_port()
         m.d.comb += [cw.addr.eq(self.chars), cw.data.eq(cluster.char_data),
@@ -65,7 +72,7 @@ class ClusterHarness(wiring.Component):
                      tw.data.trap.eq(r.trap), tw.data.cause.eq(r.cause)]
         counters = [self.cycles, self.chars, self.trace_count]
         counters += [getattr(self, f"retired_{i}") for i in range(MAX_CORES)]
-        with m.If(~self.run):
+        with m.If(~run):
             m.d.sync += [c.eq(0) for c in counters]
         with m.Elif(going):
             m.d.sync += [self.cycles.eq(self.cycles + 1), self.chars.eq(self.chars + cw.en),

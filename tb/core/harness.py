@@ -14,6 +14,7 @@ from hw.hwpe.tcdm import TCDMSignature
 
 from ..hdl import RAM_VERILOG
 from ..hdl.lfsr import Xorshift
+from ..hdl.registered import registered, registered_sync
 
 __all__ = ["CoreHarness", "core_build", "TraceLayout", "TRACE_DEPTH", "CHAR_DEPTH", "PUBLIC"]
 
@@ -75,6 +76,9 @@ class _Port(wiring.Component):
 class CoreHarness(wiring.Component):
     """Members
     -------
+    clk, rst : In(1)
+        The clock, and the reset (registered, as are all inputs: see
+        :mod:`tb.hdl.registered`).
     run : In(1)
         The core runs while high and is held in reset while low.
     stall : In(8), seed : In(32)
@@ -96,22 +100,26 @@ class CoreHarness(wiring.Component):
         self.mem_size, self.hartid = mem_size, hartid
         self.words = mem_size // 4
         super().__init__({
-            "run": In(1), "stall": In(8), "seed": In(32), "tohost": In(32), "event": In(1),
+            "clk": In(1), "rst": In(1), "run": In(1), "stall": In(8), "seed": In(32),
+            "tohost": In(32), "event": In(1),
             "exited": Out(1), "exit_code": Out(32), "cycles": Out(32), "retired": Out(32),
             "chars": Out(32), "trace_count": Out(32),
         })
 
     def elaborate(self, platform):
         m = Module()
+        registered_sync(m, self.clk, self.rst)
+        run, stall, seed, tohost = (registered(m, s) for s in (self.run, self.stall, self.seed,
+                                                               self.tohost))
         core = Core(hartid=self.hartid, reset_pc=L2_BASE)
-        m.submodules.core = ResetInserter(~self.run)(core)
-        m.d.comb += core.event.eq(self.event)
+        m.submodules.core = ResetInserter(~run)(core)
+        m.d.comb += core.event.eq(registered(m, self.event))
         ports = []
         for name, bus, salt in (("iport", core.ibus, 0x1234_5678), ("dport", core.dbus, 0)):
             p = _Port(self.words, salt)
-            m.submodules[name] = ResetInserter(~self.run)(p)   # nothing survives a reset
+            m.submodules[name] = ResetInserter(~run)(p)   # nothing survives a reset
             wiring.connect(m, bus, p.bus)
-            m.d.comb += [p.stall.eq(self.stall), p.seed.eq(self.seed), p.enable.eq(self.run)]
+            m.d.comb += [p.stall.eq(stall), p.seed.eq(seed), p.enable.eq(run)]
             ports.append(p)
         aw = (self.words - 1).bit_length()
         en, we, be = Signal(2), Signal(2), Signal(8)
@@ -133,20 +141,20 @@ class CoreHarness(wiring.Component):
         m.d.comb += word.eq(Cat(Const(0, 2), d.addr[2:32]))
         m.d.comb += dp.io_rdata.eq(Mux(word == CLUSTER_CTRL + CTRL_CYCLES, self.cycles, 0))
         exit_now = store & d.wdata[0] & ((word == CLUSTER_CTRL + CTRL_EXIT)
-                                         | ((self.tohost != 0) & (word == self.tohost)))
+                                         | ((tohost != 0) & (word == tohost)))
         m.submodules.char_buf = chars = memory.Memory(shape=8, depth=CHAR_DEPTH, init=[])
         cw = chars.write_port()
         m.d.comb += [cw.addr.eq(self.chars), cw.data.eq(d.wdata[0:8]),
-                     cw.en.eq(store & (word == CLUSTER_CTRL + CTRL_CHAR_OUT) & self.run)]
+                     cw.en.eq(store & (word == CLUSTER_CTRL + CTRL_CHAR_OUT) & run)]
         m.submodules.trace = trace = memory.Memory(shape=TraceLayout, depth=TRACE_DEPTH,
                                                    init=[])
         tw = trace.write_port()
         r = core.retire
-        m.d.comb += [tw.addr.eq(self.trace_count), tw.en.eq(r.valid & self.run & ~self.exited),
+        m.d.comb += [tw.addr.eq(self.trace_count), tw.en.eq(r.valid & run & ~self.exited),
                      tw.data.pc.eq(r.pc), tw.data.insn.eq(r.insn), tw.data.rd.eq(r.rd),
                      tw.data.rd_we.eq(r.rd_we), tw.data.rd_value.eq(r.rd_value),
                      tw.data.trap.eq(r.trap), tw.data.cause.eq(r.cause)]
-        with m.If(~self.run):
+        with m.If(~run):
             m.d.sync += [self.exited.eq(0), self.exit_code.eq(0), self.cycles.eq(0),
                          self.retired.eq(0), self.chars.eq(0), self.trace_count.eq(0)]
         with m.Elif(~self.exited):
