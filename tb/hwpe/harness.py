@@ -8,6 +8,7 @@ from hw.hwpe.ita_hwpe import ITAHWPE
 from hw.ita.config import ITAConfig
 
 from ..hdl import RAM_VERILOG, TCDMMemory
+from ..hdl.registered import registered_sync
 
 __all__ = ["HWPEHarness", "hwpe_build", "MEM_BASE"]
 
@@ -19,6 +20,8 @@ class HWPEHarness(wiring.Component):
 
     Members
     -------
+    clk, rst : In(1)
+        The clock, and the reset (registered: see :mod:`tb.hdl.registered`).
     reg_req, reg_we, reg_addr, reg_wdata, reg_id : In
     reg_rvalid, reg_rdata : Out
         The HWPE's register bus (one access per cycle, read data a cycle later).
@@ -40,14 +43,15 @@ class HWPEHarness(wiring.Component):
                             cores=cores, mem_base=MEM_BASE, mem_size=mem_size)
         ib = self.hwpe.control.id_bits
         super().__init__({
-            "reg_req": In(1), "reg_we": In(1), "reg_addr": In(8), "reg_wdata": In(32),
-            "reg_id": In(ib), "reg_rvalid": Out(1), "reg_rdata": Out(32),
+            "clk": In(1), "rst": In(1), "reg_req": In(1), "reg_we": In(1), "reg_addr": In(8),
+            "reg_wdata": In(32), "reg_id": In(ib), "reg_rvalid": Out(1), "reg_rdata": Out(32),
             "stall": In(8), "seed": In(32), "evt": Out(cores), "busy": Out(1), "oob": Out(1),
             "cycles": Out(32), "issued": Out(32), "gap_cycles": Out(32), "gaps": Out(32),
         })
 
     def elaborate(self, platform):
         m = Module()
+        registered_sync(m, self.clk, self.rst)
         m.submodules.hwpe = hwpe = self.hwpe
         m.submodules.memory = mem = TCDMMemory(self.cfg.m // 8, MEM_BASE, self.mem_size)
         for a, b in zip(hwpe.tcdm, mem.tcdm, strict=True):

@@ -14,6 +14,7 @@ from hw.ita.ita import ITA
 from hw.ita.layouts import bias_layout, input_layout, job_layout, output_layout, weight_layout
 
 from ..hdl import RING_STORES, StreamSink, StreamSource
+from ..hdl.registered import registered_sync
 
 __all__ = ["ITAHarness", "harness_build"]
 
@@ -29,6 +30,8 @@ class ITAHarness(wiring.Component):
 
     Members
     -------
+    clk, rst : In(1)
+        The clock, and the reset (registered: see :mod:`tb.hdl.registered`).
     start : In(1)
         Reset the sources, the sink and the counters and submit ``job``.
     job : In(job_layout(cfg))
@@ -54,7 +57,7 @@ class ITAHarness(wiring.Component):
     def __init__(self, cfg: ITAConfig, depth: int = 4096):
         self.cfg, self.depth = cfg, depth
         super().__init__({
-            "start": In(1), "job": In(job_layout(cfg)),
+            "clk": In(1), "rst": In(1), "start": In(1), "job": In(job_layout(cfg)),
             "stall_inp": In(8), "stall_weight": In(8), "stall_bias": In(8), "stall_out": In(8),
             "seed": In(32), "finished": Out(1), "error": Out(1), "cycles": Out(32),
             "issued": Out(32), "step_cycles": Out(data.ArrayLayout(32, 9)),
@@ -66,6 +69,7 @@ class ITAHarness(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
+        registered_sync(m, self.clk, self.rst)
         cfg = self.cfg
         m.submodules.ita = ita = ITA.from_config(cfg)
         srcs = {}
