@@ -289,7 +289,7 @@ class ITA(wiring.Component):
         for k in range(mm):
             m.d.comb += operand[k].eq(Mux(p_pe.av, itamax.s3_a[k], x2[k]))
         m.d.comb += [wbuf.rd_bank.eq(p_pe.bank), wbuf.rd_word.eq(p_pe.ch),
-                     pes.w.eq(wbuf.rd_data), pes.x.eq(operand),
+                     pes.en.eq(p_pe.valid), pes.w.eq(wbuf.rd_data), pes.x.eq(operand),
                      wbuf.release.eq(p_pe.valid & p_pe.release_w),
                      wbuf.release_bank.eq(p_pe.bank)]
 

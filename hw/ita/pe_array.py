@@ -24,9 +24,14 @@ class DotProduct(wiring.Component):
     """One processing engine: ``d = sum(x[k] * w[k] for k in range(m))``, latency 2.
 
     The first stage multiplies and adds groups of 8 products; the second adds the groups.
+    Both stages load only for a valid row (``en``), so an idle engine's registers hold still
+    (less power; on Verilator the idle cluster simulates faster, see docs/simulation.md).
 
     Members
     -------
+    en : In(1)
+        The inputs are a valid row; ``d`` two cycles later is its dot product (otherwise ``d``
+        keeps its last value).
     x : In(ArrayLayout(signed(9), m))
         The input row (int8, or uint8 A in the A*V step, sign-extended to 9 bit).
     w : In(ArrayLayout(signed(8), m))
@@ -38,6 +43,7 @@ class DotProduct(wiring.Component):
     def __init__(self, m: int):
         self._m = m
         super().__init__({
+            "en": In(1),
             "x": In(data.ArrayLayout(signed(OPERAND_BITS), m)),
             "w": In(data.ArrayLayout(signed(8), m)),
             "d": Out(signed(dot_bits(m))),
@@ -51,9 +57,13 @@ class DotProduct(wiring.Component):
         for g in range(0, n, PARTIAL):
             p = Signal(signed(width), name=f"partial{g // PARTIAL}")
             prods = [self.x[k] * self.w[k] for k in range(g, min(n, g + PARTIAL))]
-            m.d.sync += p.eq(tree_reduce(lambda a, b: a + b, prods))
+            with m.If(self.en):
+                m.d.sync += p.eq(tree_reduce(lambda a, b: a + b, prods))
             partials.append(p)
-        m.d.sync += self.d.eq(tree_reduce(lambda a, b: a + b, partials))
+        loaded = Signal()
+        m.d.sync += loaded.eq(self.en)
+        with m.If(loaded):
+            m.d.sync += self.d.eq(tree_reduce(lambda a, b: a + b, partials))
         return m
 
 
@@ -66,6 +76,8 @@ class PEArray(wiring.Component):
 
     Members
     -------
+    en : In(1)
+        The input row is valid (see :class:`DotProduct`).
     x : In(ArrayLayout(signed(9), M))
         The input row, broadcast to every engine.
     w : In(ArrayLayout(ArrayLayout(signed(8), M), N))
@@ -79,6 +91,7 @@ class PEArray(wiring.Component):
     def __init__(self, cfg: ITAConfig):
         self._cfg = cfg
         super().__init__({
+            "en": In(1),
             "x": In(data.ArrayLayout(signed(OPERAND_BITS), cfg.m)),
             "w": In(data.ArrayLayout(data.ArrayLayout(signed(8), cfg.m), cfg.n)),
             "d": Out(data.ArrayLayout(signed(dot_bits(cfg.m)), cfg.n)),
@@ -88,5 +101,6 @@ class PEArray(wiring.Component):
         m = Module()
         for j in range(self._cfg.n):
             pe = m.submodules[f"pe{j}"] = DotProduct(self._cfg.m)
-            m.d.comb += [pe.x.eq(self.x), pe.w.eq(self.w[j]), self.d[j].eq(pe.d)]
+            m.d.comb += [pe.en.eq(self.en), pe.x.eq(self.x), pe.w.eq(self.w[j]),
+                         self.d[j].eq(pe.d)]
         return m

@@ -140,20 +140,26 @@ def test_pe_array():
     rng = np.random.default_rng(2)
     xs = rng.integers(-128, 256, (20, cfg.m))     # int8 and the unsigned A range
     w = rng.integers(-128, 128, (cfg.n, cfg.m))
+    en = rng.random(len(xs)) < 0.6        # rows arrive with gaps: d holds meanwhile
     dut = PEArray(cfg)
     got = []
 
     async def bench(ctx):
         ctx.set(dut.w, [[int(v) for v in row] for row in w])
-        for i in range(len(xs) + PEArray.LATENCY):
-            if i < len(xs):
-                ctx.set(dut.x, [int(v) for v in xs[i]])
+        for i in range(len(xs) + 1):
+            valid = i < len(xs) and bool(en[i])
+            ctx.set(dut.en, valid)
+            ctx.set(dut.x, [int(v) for v in (xs[i] if valid else -xs[0])])
             await ctx.tick()
-            if i + 1 >= PEArray.LATENCY:
-                got.append([ctx.get(dut.d[j]) for j in range(cfg.n)])
+            got.append([ctx.get(dut.d[j]) for j in range(cfg.n)])
 
     run_pysim(dut, bench)
-    assert got[:len(xs)] == (xs @ w.T).tolist()
+    want, last = [], [0] * cfg.n      # after the tick of cycle i: the row of cycle i - 1
+    for i in range(len(xs) + 1):
+        if i and en[i - 1]:
+            last = (xs[i - 1] @ w.T).tolist()
+        want.append(last)
+    assert got == want and 5 < en.sum() < len(xs)
 
 
 def test_double_buffer_alternates_and_waits():
