@@ -6,6 +6,10 @@ design shares one build, also across pytest-xdist workers (a file lock serialise
 ``run`` runs cocotb tests from a Python module on a build; their parameters travel as JSON in
 the environment and the tests read them with :func:`params`.
 
+Builds make public only the top module's ports and the internal signals a harness lists
+(:mod:`tb.public`), and compile the per-cycle C++ with ``OPT_FAST``: see docs/simulation.md
+for why and for the measured speeds.
+
 Environment variables:
 
 ``TINYITA_WAVES=1``
@@ -318,4 +322,3 @@ def run(b: Build, module: str, *, tests: str | list[str] | None = None,
                                f"{where}")
     if where:
         print(f"tinyita: waveform of {label}: {waves}")
-

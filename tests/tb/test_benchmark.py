@@ -63,3 +63,14 @@ def test_bench_cluster_without_engine_runs_the_software_baseline(capsys):
     assert set(r["phases"]) == {"start", "dma_in", "qkv", "attention", "dma_out"}
     assert sum(r["phases"].values()) <= r["cycles"]
     assert min(r["instructions_per_core"]) > r["macs"] // 4 * 4    # every core did its share
+
+
+def test_bench_sim_json(capsys):
+    """The idle program on a cores-only cluster: every core's 40 000 load/add/store loops
+    (about 5 cycles each), checked by core 0; no busy run without the engine."""
+    assert main(["bench", "sim", *SMALL_ARGS, "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert r["cold"] is False and r["build_seconds"] >= 0 and "busy" not in r
+    assert r["cluster"]["cores"] == 4 and r["cluster"]["ita"] is False
+    assert 40_000 * 5 < r["idle"]["cycles"] < 40_000 * 10
+    assert r["idle"]["cycles_per_second"] > 0
