@@ -4,7 +4,7 @@ from amaranth import Cat, Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from hw.hwpe.tcdm import TCDMSignature
+from hw.bus import TCDMSignature
 
 __all__ = ["CoreDemux"]
 

@@ -4,9 +4,9 @@ from amaranth import Cat, Const, Module, Mux, Signal
 from amaranth.lib import data, fifo, wiring
 from amaranth.lib.wiring import In, Out
 
+from hw.bus import TCDMSignature
 from hw.config import L2_WORD_BYTES, DmaReg
 from hw.hwpe.regbus import RegBusSignature
-from hw.hwpe.tcdm import TCDMSignature
 
 from .dma_writer import DMAWriter, RowLayout
 

@@ -4,8 +4,8 @@ from amaranth import Cat, Const, Module, Signal
 from amaranth.lib import memory, wiring
 from amaranth.lib.wiring import In, Out
 
+from hw.bus import TCDMSignature
 from hw.config import L2_WORD_BYTES
-from hw.hwpe.tcdm import TCDMSignature
 
 __all__ = ["ICache"]
 

@@ -4,7 +4,7 @@ from amaranth import Cat, Const, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In
 
-from hw.hwpe.tcdm import LANE_BITS, TCDMSignature
+from hw.bus import LANE_BITS, TCDMSignature
 from hw.sram import SRAM
 
 from .round_robin import RoundRobin

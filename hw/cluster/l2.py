@@ -4,8 +4,8 @@ from amaranth import Cat, Const, Module, Signal
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In
 
+from hw.bus import TCDMSignature
 from hw.config import L2_WORD_BYTES
-from hw.hwpe.tcdm import TCDMSignature
 from hw.sram import SRAM
 
 from .round_robin import RoundRobin

@@ -4,8 +4,8 @@ from amaranth import Cat, Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from hw.bus import TCDMSignature
 from hw.hwpe.regbus import RegBusSignature
-from hw.hwpe.tcdm import TCDMSignature
 
 from .round_robin import RoundRobin
 

@@ -4,7 +4,7 @@ from amaranth import Cat, Const, Module, Mux, Signal
 from amaranth.lib import data, memory, wiring
 from amaranth.lib.wiring import In, Out
 
-from hw.hwpe.tcdm import TCDMSignature
+from hw.bus import TCDMSignature
 
 from .alu import ALU
 from .csr import CSRFile

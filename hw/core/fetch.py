@@ -5,7 +5,7 @@ from amaranth import Cat, Module, Mux, ResetInserter, Signal
 from amaranth.lib import data, fifo, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from hw.hwpe.tcdm import TCDMSignature
+from hw.bus import TCDMSignature
 
 __all__ = ["Fetch", "FetchedLayout"]
 

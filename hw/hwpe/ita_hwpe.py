@@ -5,6 +5,7 @@ from amaranth import Cat, Module, Mux, ResetInserter, Signal
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
+from hw.bus import TCDMSignature
 from hw.ita.config import ITAConfig
 from hw.ita.ita import ITA
 from hw.ita.layouts import tiles_bits
@@ -14,7 +15,6 @@ from .job_check import SIZES_USED, JobChecker
 from .regbus import RegBusSignature
 from .sink_streamer import SinkStreamer
 from .source_streamer import SourceStreamer
-from .tcdm import TCDMSignature
 from .tcdm_mux import TCDMMux
 from .walker import StreamKind, StreamWalker, context_field, select_context
 

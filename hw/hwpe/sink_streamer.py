@@ -4,8 +4,9 @@ from amaranth import Module
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from hw.bus import LANE_BITS, BeatPortSignature
+
 from .address_generator import AddressGenerator, CommandLayout
-from .tcdm import LANE_BITS, BeatPortSignature
 
 __all__ = ["SinkStreamer"]
 

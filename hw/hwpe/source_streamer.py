@@ -4,8 +4,9 @@ from amaranth import Module, Signal
 from amaranth.lib import fifo, stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from hw.bus import LANE_BITS, BeatPortSignature
+
 from .address_generator import AddressGenerator, CommandLayout
-from .tcdm import LANE_BITS, BeatPortSignature
 
 __all__ = ["SourceStreamer"]
 

@@ -4,7 +4,7 @@ from amaranth import Cat, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from .tcdm import LANE_BITS, BeatPortSignature, TCDMSignature
+from hw.bus import LANE_BITS, BeatPortSignature, TCDMSignature
 
 __all__ = ["TCDMMux"]
 

@@ -8,9 +8,9 @@ from amaranth import Cat, ClockSignal, Const, Instance, Module, Mux, ResetInsert
 from amaranth.lib import data, fifo, memory, wiring
 from amaranth.lib.wiring import In, Out
 
+from hw.bus import TCDMSignature
 from hw.config import CLUSTER_CTRL, CTRL_CHAR_OUT, CTRL_CYCLES, CTRL_EXIT, L2_BASE
 from hw.core.core import Core
-from hw.hwpe.tcdm import TCDMSignature
 
 from ..hdl import RAM_VERILOG
 from ..hdl.lfsr import Xorshift

@@ -6,7 +6,7 @@ from amaranth import Cat, ClockSignal, Instance, Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from hw.hwpe.tcdm import LANE_BITS, TCDMSignature
+from hw.bus import LANE_BITS, TCDMSignature
 
 from .lfsr import Xorshift
 

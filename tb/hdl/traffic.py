@@ -5,7 +5,7 @@ from amaranth import Array, Cat, Const, Module, Mux, Signal
 from amaranth.lib import memory, wiring
 from amaranth.lib.wiring import In, Out
 
-from hw.hwpe.tcdm import TCDMSignature
+from hw.bus import TCDMSignature
 
 from .lfsr import Xorshift
 
