@@ -6,12 +6,12 @@ This is plain Python (no Amaranth).
 """
 
 from dataclasses import dataclass
-from enum import IntEnum
 
+from hw.cluster.regmap import CTRL_REGS, DMA_REGS, EVENT_REGS
 from hw.ita.config import ITAConfig, is_pow2
 
 __all__ = ["ClusterConfig", "L1_BASE", "ENGINE_BASE", "DMA_BASE", "EVENT_BASE", "CLUSTER_CTRL",
-           "PERIPH_BASE", "PERIPH_BYTES", "L2_BASE", "CTRL_CYCLES", "CTRL_EXIT", "CTRL_CHAR_OUT",
+           "PERIPH_BASE", "PERIPH_BYTES", "L2_BASE",
            "CtrlReg", "DmaReg", "EventReg", "L2_WORD_BYTES", "MAX_CORES"]
 
 #: L1 TCDM (l1_bytes from here).
@@ -21,11 +21,11 @@ PERIPH_BASE = 0x1020_0000
 PERIPH_BYTES = 0x1000
 #: The engine's (HWPE) registers, 256 bytes (hw/hwpe/regmap.py).
 ENGINE_BASE = PERIPH_BASE
-#: DMA registers (:class:`DmaReg`).
+#: DMA registers (``DMA_REGS``).
 DMA_BASE = PERIPH_BASE + 0x400
-#: Event unit and barrier (:class:`EventReg`).
+#: Event unit and barrier (``EVENT_REGS``).
 EVENT_BASE = PERIPH_BASE + 0x800
-#: Cluster control (:class:`CtrlReg`).
+#: Cluster control (``CTRL_REGS``).
 CLUSTER_CTRL = PERIPH_BASE + 0xC00
 #: L2 (l2_bytes from here): code, data, weights; the reset vector.
 L2_BASE = 0x8000_0000
@@ -34,39 +34,11 @@ L2_WORD_BYTES = 64
 MAX_CORES = 8
 
 
-class CtrlReg(IntEnum):
-    """Cluster control registers (offsets from CLUSTER_CTRL)."""
-
-    CYCLES = 0x00        #: read: cycles since reset
-    EXIT = 0x04          #: write (code << 1) | 1: end the run with ``code``
-    CHAR_OUT = 0x08      #: write: one character of debug output (low byte)
-    ENGINE_BUSY = 0x0C   #: read: cycles the engine was busy
-    DMA_BUSY = 0x10      #: read: cycles the DMA was busy
-    BUS_ERROR = 0x14     #: read: first unmapped data address (0: none; address 0 shows as 1)
-    INFO = 0x18          #: read: cores | engine present << 8 | l1_banks << 16
-    CORE_STALL = 0x20    #: read, + 4 * core: cycles the core waited for a grant
-
-
-class DmaReg(IntEnum):
-    """DMA registers (offsets from DMA_BASE)."""
-
-    SRC = 0x00           #: source byte address of the next transfer
-    DST = 0x04           #: destination byte address
-    ROW_BYTES = 0x08     #: bytes per row (1 or more)
-    ROWS = 0x0C          #: rows (1 or more)
-    SRC_STRIDE = 0x10    #: bytes from one source row to the next (signed)
-    DST_STRIDE = 0x14    #: bytes from one destination row to the next (signed)
-    START = 0x18         #: read: queue the transfer, return its id (0: queue full, nothing queued)
-    DONE = 0x1C          #: read: id of the last finished transfer
-    STATUS = 0x20        #: read: busy | queued << 8 | error << 16 (sticky); write 1s to clear error
-    ERROR_ID = 0x24      #: read: id of the first transfer that failed (0: none)
-
-
-class EventReg(IntEnum):
-    """Event unit registers (offsets from EVENT_BASE)."""
-
-    BARRIER = 0x00       #: write: this core arrives; read: barriers completed so far
-    SW_EVENT = 0x04      #: write a mask of cores: send them an event
+#: Register offsets of cluster control, the DMA and the event unit, from their register maps
+#: (``hw/cluster/regmap.py``, where the fields are).
+CtrlReg = CTRL_REGS.enum("CtrlReg")
+DmaReg = DMA_REGS.enum("DmaReg")
+EventReg = EVENT_REGS.enum("EventReg")
 
 
 #: The engine's parameters in :class:`ClusterConfig`; without the engine they only define the
@@ -169,8 +141,3 @@ class ClusterConfig:
         fields = [k for k in self.__dataclass_fields__ if self.ita or k not in ENGINE_FIELDS]
         return ",".join(f"{k}={getattr(self, k)}" for k in fields)
 
-
-#: Offsets in cluster control (kept for the minimal SoC's programs).
-CTRL_CYCLES = CtrlReg.CYCLES
-CTRL_EXIT = CtrlReg.EXIT
-CTRL_CHAR_OUT = CtrlReg.CHAR_OUT

@@ -44,8 +44,8 @@ from amaranth.lib import wiring
 from .public import public_vlt
 from .toolchain import check_toolchain, verilator_root
 
-__all__ = ["Build", "SimulationFailed", "to_verilog", "cached_verilog", "build", "run",
-           "run_for_result", "params", "waves_requested", "wave_format"]
+__all__ = ["Build", "SimulationFailed", "ExecError", "to_verilog", "cached_verilog", "build", "run",
+           "run_for_result", "write_result", "params", "waves_requested", "wave_format"]
 
 #: Verilator options of every build. Warnings are reported by the lint flow, not here. No
 #: signal is public but those a bench lists (``tb.public``); the option overrides the
@@ -59,6 +59,11 @@ PARAMS_ENV = "TINYITA_PARAMS"
 
 class SimulationFailed(AssertionError):
     """Some cocotb tests failed (or none ran); the message lists them and the log's place."""
+
+
+class ExecError(RuntimeError):
+    """A program could not be run to its end (cycle limit, bad ELF): ``tinyita exec`` on
+    either harness."""
 
 
 @dataclass(frozen=True)
@@ -254,6 +259,11 @@ def run_for_result(b: Build, module: str, test: str, params: dict, *, label: str
         except SimulationFailed as err:
             raise error(f"{err}\n{log.read_text()[-3000:]}") from None
         return json.loads(result.read_text())
+
+
+def write_result(result: dict) -> None:
+    """Hand ``result`` (JSON-ready) back to :func:`run_for_result` (inside the simulator)."""
+    Path(params()["result"]).write_text(json.dumps(result))
 
 
 def params() -> dict:

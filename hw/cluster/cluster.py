@@ -17,12 +17,15 @@ from .icache import ICache
 from .l1 import L1
 from .l2 import L2
 from .periph_bus import PeriphBus
+from .regmap import CTRL_REGS
 
 __all__ = ["Cluster"]
 
 #: Peripheral pages in PERIPH_BASE order.
 _ENGINE, _DMA, _EVENT, _CTRL = range(4)
 
+
+EXIT = CTRL_REGS["EXIT"]
 
 class Cluster(wiring.Component):
     """The whole cluster (docs/cluster.md).
@@ -68,7 +71,7 @@ class Cluster(wiring.Component):
                                      id_bits=self.id_bits, queue=cfg.dma_queue,
                                      buffer=cfg.l2_latency + 4)
         m.submodules.events = events = EventUnit(nc, self.id_bits)
-        info = nc | (int(cfg.ita) << 8) | (cfg.l1_banks << 16)
+        info = CTRL_REGS["INFO"].encode(cores=nc, engine=int(cfg.ita), l1_banks=cfg.l1_banks)
         m.submodules.control = ctrl = ClusterControl(nc, self.id_bits, info)
         wiring.connect(m, dma.regs, periph.pages[_DMA])
         wiring.connect(m, events.regs, periph.pages[_EVENT])
@@ -113,11 +116,12 @@ class Cluster(wiring.Component):
             errors.append(demux.error)
             with m.If(demux.error):
                 m.d.comb += error_addr.eq(demux.error_addr)
-            hit = (d.req & d.gnt & d.we & d.wdata[0] & (self.tohost != 0)
-                   & (d.addr == self.tohost))
+            # tohost takes the words of cluster control's EXIT (the riscv-tests' convention)
+            hit = (d.req & d.gnt & d.we & EXIT.field("exit").extract(d.wdata)[0]
+                   & (self.tohost != 0) & (d.addr == self.tohost))
             tohost_hits.append(hit)
             with m.If(hit):
-                m.d.comb += tohost_code.eq(d.wdata[1:])
+                m.d.comb += tohost_code.eq(EXIT.field("code").extract(d.wdata))
         m.d.comb += [ctrl.core_stall.eq(Cat(stalls)), ctrl.bus_error.eq(Cat(errors).any()),
                      ctrl.bus_error_addr.eq(error_addr),
                      ctrl.tohost_exit.eq(Cat(tohost_hits).any()),

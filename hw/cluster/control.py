@@ -7,11 +7,13 @@ from amaranth.lib.wiring import In, Out
 from hw.config import CtrlReg
 from hw.hwpe.regbus import RegBusSignature
 
+from .regmap import CTRL_REGS
+
 __all__ = ["ClusterControl"]
 
 
 class ClusterControl(wiring.Component):
-    """Registers in ``hw.config.CtrlReg``. Counters count from reset.
+    """Registers in ``hw.cluster.regmap.CTRL_REGS``. Counters count from reset.
 
     Members
     -------
@@ -50,12 +52,15 @@ class ClusterControl(wiring.Component):
         with m.If(self.bus_error & (error == 0)):
             m.d.sync += error.eq(self.bus_error_addr | (self.bus_error_addr == 0))
         write = bus.req & bus.we
-        exit_write = write & (bus.addr == CtrlReg.EXIT) & bus.wdata[0]
+        exit_reg = CTRL_REGS["EXIT"]
+        exit_write = (write & (bus.addr == CtrlReg.EXIT)
+                      & exit_reg.field("exit").extract(bus.wdata)[0])
+        code = exit_reg.field("code").extract(bus.wdata)
         with m.If(~self.exited & (exit_write | self.tohost_exit)):
             m.d.sync += [self.exited.eq(1),
-                         self.exit_code.eq(Mux(exit_write, bus.wdata[1:], self.tohost_code))]
+                         self.exit_code.eq(Mux(exit_write, code, self.tohost_code))]
         m.d.comb += [self.char_valid.eq(write & (bus.addr == CtrlReg.CHAR_OUT)),
-                     self.char_data.eq(bus.wdata[:8])]
+                     self.char_data.eq(CTRL_REGS["CHAR_OUT"].field("char").extract(bus.wdata))]
         m.d.sync += [bus.rvalid.eq(bus.req & ~bus.we), bus.rdata.eq(0)]
         with m.If(bus.req & ~bus.we):
             with m.Switch(bus.addr):

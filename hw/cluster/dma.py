@@ -9,6 +9,7 @@ from hw.config import L2_WORD_BYTES, DmaReg
 from hw.hwpe.regbus import RegBusSignature
 
 from .dma_writer import DMAWriter, RowLayout
+from .regmap import DMA_REGS, DmaError
 
 __all__ = ["DMA", "DmaError"]
 
@@ -16,13 +17,7 @@ B = L2_WORD_BYTES
 L1_LANES = B // 8
 
 
-class DmaError:
-    """Values of STATUS.error (the first error is kept until cleared)."""
-
-    BAD_TRANSFER = 1   #: START with bytes or rows 0, or not one side in L1 and one in L2
-    OUT_OF_RANGE = 2   #: a row leaves its memory (the row is skipped)
-
-
+STATUS = DMA_REGS["STATUS"]
 _Desc = data.StructLayout({
     "src": 32, "dst": 32, "bytes": 32, "rows": 32, "src_stride": 32, "dst_stride": 32,
     "id": 32, "core": 3, "to_l1": 1,
@@ -32,7 +27,7 @@ _Desc = data.StructLayout({
 class DMA(wiring.Component):
     """Copies 2D blocks: ``rows`` rows of ``bytes`` bytes, source and destination rows
     ``src_stride`` and ``dst_stride`` bytes apart, any byte alignment. One side must be in L1
-    and the other in L2. Registers in ``hw.config.DmaReg``.
+    and the other in L2. Registers in ``hw.cluster.regmap.DMA_REGS``.
 
     Reading START queues the programmed transfer and returns its id (1, 2, ...), or 0 when the
     queue is full (nothing queued; retry) or the transfer is bad (STATUS.error). Transfers run
@@ -100,7 +95,8 @@ class DMA(wiring.Component):
 
         with m.If(start & ~good):
             fail(DmaError.BAD_TRANSFER, next_id)
-        with m.If(write & (bus.addr == DmaReg.STATUS) & bus.wdata[16]):
+        clear = STATUS.field("error").extract(bus.wdata).any()
+        with m.If(write & (bus.addr == DmaReg.STATUS) & clear):
             m.d.sync += [error.eq(0), error_id.eq(0)]
 
         # ---- reader: rows and chunk reads
@@ -204,8 +200,8 @@ class DMA(wiring.Component):
                 with m.Case(DmaReg.DONE):
                     m.d.sync += bus.rdata.eq(done_id)
                 with m.Case(DmaReg.STATUS):
-                    m.d.sync += bus.rdata.eq(Cat(self.busy, Const(0, 7), q.level,
-                                                 Const(0, 8 - len(q.level)), error))
+                    m.d.sync += bus.rdata.eq(STATUS.pack(busy=self.busy, queued=q.level,
+                                                         error=error))
                 with m.Case(DmaReg.ERROR_ID):
                     m.d.sync += bus.rdata.eq(error_id)
                 for reg, field in ((DmaReg.SRC, prog.src), (DmaReg.DST, prog.dst),

@@ -1,14 +1,15 @@
 """The machine-mode CSRs of the core."""
 
-from amaranth import Cat, Module, Signal
+from amaranth import Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from .isa import CSR_ADDRESSES
+from .csrs import CSR_ADDRESSES, CSRS
 
 __all__ = ["CSRFile"]
 
 A = CSR_ADDRESSES
+MSTATUS, MIP = CSRS["mstatus"], CSRS["mip"]
 
 
 class CSRFile(wiring.Component):
@@ -51,10 +52,10 @@ class CSRFile(wiring.Component):
         mie_bit, mpie = Signal(), Signal()
         mcause, mtval, mie = Signal(32), Signal(32), Signal(32)
         mcycle, minstret = Signal(64), Signal(64)
-        mstatus = Cat(Signal(3), mie_bit, Signal(3), mpie, Signal(3), Signal(2, init=3))
+        mstatus = MSTATUS.pack(mie=mie_bit, mpie=mpie, mpp=3)
         values = {
             "mstatus": mstatus, "mie": mie, "mtvec": self.mtvec, "mepc": self.mepc,
-            "mcause": mcause, "mtval": mtval, "mip": Cat(Signal(11), self.event),
+            "mcause": mcause, "mtval": mtval, "mip": MIP.pack(meip=self.event),
             "mcycle": mcycle[0:32], "minstret": minstret[0:32], "mcycleh": mcycle[32:64],
             "minstreth": minstret[32:64], "mhartid": self._hartid,
         }
@@ -68,7 +69,8 @@ class CSRFile(wiring.Component):
         with m.If(self.we):
             with m.Switch(self.addr):
                 with m.Case(A["mstatus"]):
-                    m.d.sync += [mie_bit.eq(w[3]), mpie.eq(w[7])]
+                    m.d.sync += [mie_bit.eq(MSTATUS.field("mie").extract(w)),
+                                 mpie.eq(MSTATUS.field("mpie").extract(w))]
                 with m.Case(A["mie"]):
                     m.d.sync += mie.eq(w)
                 with m.Case(A["mtvec"]):

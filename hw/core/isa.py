@@ -3,7 +3,7 @@ does not import ``sw``)."""
 
 from amaranth.lib import enum
 
-__all__ = ["Opcode", "AluOp", "Cause", "MemSize", "CSR_ADDRESSES"]
+__all__ = ["Opcode", "AluOp", "Cause", "MemSize"]
 
 
 class Opcode(enum.Enum, shape=7):
@@ -50,7 +50,3 @@ class MemSize(enum.Enum, shape=2):
     WORD = 2
 
 
-#: CSRs the core implements (name -> address); anything else is an illegal instruction.
-CSR_ADDRESSES = {"mstatus": 0x300, "mie": 0x304, "mtvec": 0x305, "mepc": 0x341,
-                 "mcause": 0x342, "mtval": 0x343, "mip": 0x344, "mcycle": 0xB00,
-                 "minstret": 0xB02, "mcycleh": 0xB80, "minstreth": 0xB82, "mhartid": 0xF14}

@@ -1,69 +1,15 @@
-"""The register map of the ITA HWPE, declared once.
+"""The register map of the ITA HWPE (the engine's registers), declared once with
+:mod:`hw.regmap`.
 
 This declaration is the source of the hardware's register decoding
-(:class:`hw.hwpe.control.HWPEControl`), of docs/regmap.md (``python -m hw.hwpe.regmap``) and of
-the constants software uses (import this module: ``REGMAP["SIZES"].offset``,
-``REGMAP["CTRL"].field("mode")``).
+(:class:`hw.hwpe.control.HWPEControl`), of docs/regmap.md and of the constants software uses
+(``REGMAP["SIZES"].offset``, ``REGMAP["CTRL"].field("mode")``).
 """
 
-from dataclasses import dataclass
+from hw.regmap import Field, Register, RegisterMap
 
-__all__ = ["Field", "Register", "REGISTERS", "REGMAP", "POINTERS", "CONTEXT_BASE",
-           "ErrorCode", "ACQUIRE_NO_CONTEXT", "ACQUIRE_LOCKED", "STATUS_BUSY",
-           "markdown"]
-
-
-@dataclass(frozen=True)
-class Field:
-    """A field of a register: ``width`` bits from ``lsb``."""
-
-    name: str
-    lsb: int
-    width: int
-    doc: str
-    signed: bool = False
-
-    @property
-    def mask(self) -> int:
-        return ((1 << self.width) - 1) << self.lsb
-
-    def encode(self, value: int) -> int:
-        """Place ``value`` in the field (two's complement for signed fields)."""
-        lo = -(1 << (self.width - 1)) if self.signed else 0
-        hi = (1 << (self.width - 1)) - 1 if self.signed else (1 << self.width) - 1
-        if not lo <= value <= hi:
-            raise ValueError(f"field {self.name}: value {value} is outside {lo}..{hi}")
-        return (value & ((1 << self.width) - 1)) << self.lsb
-
-    def decode(self, word: int) -> int:
-        v = (word >> self.lsb) & ((1 << self.width) - 1)
-        return v - (1 << self.width) if self.signed and v >> (self.width - 1) else v
-
-
-@dataclass(frozen=True)
-class Register:
-    """A 32-bit register at byte ``offset``; ``context`` registers exist once per job
-    context and are written to the context the writing core acquired."""
-
-    name: str
-    offset: int
-    access: str            # "ro", "wo", "rw"
-    doc: str
-    fields: tuple[Field, ...] = ()
-    context: bool = False
-
-    def field(self, name: str) -> Field:
-        for f in self.fields:
-            if f.name == name:
-                return f
-        raise KeyError(f"register {self.name} has no field {name!r}")
-
-    def encode(self, **values: int) -> int:
-        """Build a register word from field values."""
-        word = 0
-        for name, value in values.items():
-            word |= self.field(name).encode(value)
-        return word
+__all__ = ["ENGINE_REGS", "REGISTERS", "REGMAP", "POINTERS", "CONTEXT_BASE", "ErrorCode",
+           "ACQUIRE_NO_CONTEXT", "ACQUIRE_LOCKED", "STATUS_BUSY"]
 
 
 def _rq(name: str, offset: int, step: str) -> Register:
@@ -137,12 +83,10 @@ REGISTERS: tuple[Register, ...] = (
                context=True) for i, name in enumerate(POINTERS)),
 )
 
-REGMAP: dict[str, Register] = {r.name: r for r in REGISTERS}
 
 #: ACQUIRE results.
 ACQUIRE_NO_CONTEXT = -1
 ACQUIRE_LOCKED = -2
-STATUS_BUSY = REGMAP["STATUS"].field("busy").mask
 
 
 class ErrorCode:
@@ -162,36 +106,14 @@ class ErrorCode:
                    "it)"}
 
 
-def markdown() -> str:
-    """The register map as Markdown (docs/regmap.md)."""
-    lines = ["# ITA HWPE register map", "",
-             "Generated from `hw/hwpe/regmap.py` by `python -m hw.hwpe.regmap > docs/regmap.md`;",
-             "do not edit by hand. Registers are 32 bit; offsets are bytes from the engine's",
-             "base. Context registers exist once per job context and are written into the",
-             "context the writing core acquired.", "",
-             "| offset | name | access | context | description |",
-             "|---|---|---|---|---|"]
-    for r in REGISTERS:
-        lines.append(f"| 0x{r.offset:02X} | {r.name} | {r.access} | "
-                     f"{'yes' if r.context else ''} | {r.doc} |")
-    lines += ["", "## Fields", ""]
-    for r in REGISTERS:
-        if not r.fields:
-            continue
-        lines += [f"### {r.name} (0x{r.offset:02X})", "", "| bits | field | description |",
-                  "|---|---|---|"]
-        for f in r.fields:
-            bits = f"{f.lsb + f.width - 1}:{f.lsb}" if f.width > 1 else f"{f.lsb}"
-            lines.append(f"| {bits} | {f.name} | {f.doc}{' (signed)' if f.signed else ''} |")
-        lines.append("")
-    lines += ["## Error codes (STATUS.error_code)", "", "| code | meaning |", "|---|---|"]
-    for code, doc in ErrorCode.DOCS.items():
-        lines.append(f"| {code} | {doc} |")
-    lines += ["", "## Pointer indices (STATUS.error_pointer)", "", "| index | register |",
-              "|---|---|"]
-    lines += [f"| {i} | {name} |" for i, name in enumerate(POINTERS)]
-    return "\n".join(lines) + "\n"
-
-
-if __name__ == "__main__":
-    print(markdown(), end="")
+ENGINE_REGS = RegisterMap(
+    "ITA engine (HWPE)", "`ENGINE_BASE`",
+    "Context registers exist once per job context and are written into the context the "
+    "writing core acquired.", REGISTERS, notes=(
+        "\n".join(["### Error codes (STATUS.error_code)", "", "| code | meaning |", "|---|---|",
+                   *(f"| {code} | {doc} |" for code, doc in ErrorCode.DOCS.items())]),
+        "\n".join(["### Pointer indices (STATUS.error_pointer)", "", "| index | register |",
+                   "|---|---|", *(f"| {i} | {name} |" for i, name in enumerate(POINTERS))])))
+#: The engine's registers by name.
+REGMAP = ENGINE_REGS
+STATUS_BUSY = REGMAP["STATUS"].field("busy").mask

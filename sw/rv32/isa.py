@@ -1,7 +1,9 @@
 """RV32IM and Zicsr: registers, CSRs and instruction encodings."""
 
+from hw.core.csrs import CSR_ADDRESSES
+
 __all__ = ["REGISTERS", "ABI_NAMES", "CSRS", "reg", "csr", "INSTRUCTIONS", "Format",
-           "encode", "sign_extend", "CsrAddr"]
+           "encode", "sign_extend"]
 
 ABI_NAMES = ["zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1", "a0", "a1", "a2",
              "a3", "a4", "a5", "a6", "a7", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9",
@@ -11,29 +13,8 @@ REGISTERS = {**{f"x{i}": i for i in range(32)}, **{n: i for i, n in enumerate(AB
              "fp": 8}
 
 
-class CsrAddr:
-    """Addresses of the CSRs the core implements."""
-
-    MSTATUS = 0x300
-    MIE = 0x304
-    MTVEC = 0x305
-    MEPC = 0x341
-    MCAUSE = 0x342
-    MTVAL = 0x343
-    MIP = 0x344
-    MCYCLE = 0xB00
-    MINSTRET = 0xB02
-    MCYCLEH = 0xB80
-    MINSTRETH = 0xB82
-    MHARTID = 0xF14
-
-
-#: CSR name -> address (the subset the core implements).
-CSRS = {"mstatus": CsrAddr.MSTATUS, "mie": CsrAddr.MIE, "mtvec": CsrAddr.MTVEC,
-        "mepc": CsrAddr.MEPC, "mcause": CsrAddr.MCAUSE, "mtval": CsrAddr.MTVAL,
-        "mip": CsrAddr.MIP, "mcycle": CsrAddr.MCYCLE, "minstret": CsrAddr.MINSTRET,
-        "mcycleh": CsrAddr.MCYCLEH, "minstreth": CsrAddr.MINSTRETH,
-        "mhartid": CsrAddr.MHARTID}
+#: CSR name -> address (the subset the core implements, declared in ``hw.core.csrs``).
+CSRS = CSR_ADDRESSES
 
 
 def reg(name: str | int) -> int:

@@ -2,10 +2,12 @@
 :class:`sw.rv32.Program`): barrier, sleeping until a register reaches a value, queueing a DMA
 transfer, cycle stamps and the exit."""
 
+from hw.cluster.regmap import CTRL_REGS, DMA_REGS
 from hw.config import CLUSTER_CTRL, EVENT_BASE, CtrlReg, DmaReg, EventReg
 from sw.rv32 import Program
 
-__all__ = ["barrier", "wait_until", "queue_dma", "stamp", "exit_with"]
+__all__ = ["barrier", "wait_until", "queue_dma", "dma_error", "stamp", "exit_with",
+           "exit_word"]
 
 
 def wait_until(p: Program, label: str, reg: str, offset: int, base: str, target: str,
@@ -35,6 +37,18 @@ def queue_dma(p: Program, src: int, dst: int, size: int, label: str) -> None:
     p.label(label).lw("s11", DmaReg.START, "s0").beqz("s11", label)
 
 
+def dma_error(p: Program, reg: str) -> None:
+    """Load the DMA's STATUS.error into ``reg`` (0: no transfer failed); ``s0`` must hold
+    DMA_BASE."""
+    error = DMA_REGS["STATUS"].field("error")
+    p.lw(reg, DmaReg.STATUS, "s0").srli(reg, reg, error.lsb).andi(reg, reg, error.mask >> error.lsb)
+
+
+def exit_word(code: int) -> int:
+    """The word whose store to cluster control's EXIT ends the run with ``code``."""
+    return CTRL_REGS["EXIT"].encode(exit=1, code=code)
+
+
 def stamp(p: Program, address: int) -> None:
     """Store the cycle counter at ``address`` (uses t0, t1)."""
     p.li("t0", CLUSTER_CTRL).lw("t1", CtrlReg.CYCLES, "t0")
@@ -43,7 +57,7 @@ def stamp(p: Program, address: int) -> None:
 
 def exit_with(p: Program, reg: str) -> None:
     """End the run with the code in ``reg`` and sleep (uses t6)."""
-    p.slli(reg, reg, 1).ori(reg, reg, 1)
+    p.slli(reg, reg, CTRL_REGS["EXIT"].field("code").lsb).ori(reg, reg, exit_word(0))
     p.li("t6", CLUSTER_CTRL + CtrlReg.EXIT).sw(reg, 0, "t6")
     p.label("_hang").wfi().j("_hang")
 

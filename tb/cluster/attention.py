@@ -34,7 +34,7 @@ from sw.rv32 import Program
 from ..hwpe.placement import place_job
 from ..ita.cases import random_job
 from ..ita.streams import build_streams
-from .asm import barrier, queue_dma, stamp, wait_until
+from .asm import barrier, dma_error, exit_word, queue_dma, stamp, wait_until
 
 __all__ = ["AttentionProgram", "attention_program", "check_sizes", "l2", "STAMPS", "PHASES",
            "DATA"]
@@ -144,13 +144,13 @@ def attention_program(cfg: ClusterConfig, *, seq: int, emb: int, proj: int, resi
     _stamp(p, "engine")
     p.lw("t3", REGMAP["STATUS"].offset, "s1")
     p.li("t4", REGMAP["STATUS"].field("error").mask).and_("t3", "t3", "t4")
-    p.li("a1", (2 << 1) | 1).bnez("t3", "finish")
+    p.li("a1", exit_word(2)).bnez("t3", "finish")
     queue_dma(p, out_ptr, l2(out_ptr), y.size, "queue_out")
     wait_until(p, "dma_out", "t3", DmaReg.DONE, "s0", "s11", "bgeu")
     _stamp(p, "dma_out")
-    p.lw("t3", DmaReg.STATUS, "s0").srli("t3", "t3", 16)
-    p.li("a1", (3 << 1) | 1).bnez("t3", "finish")
-    p.li("a1", 1)
+    dma_error(p, "t3")
+    p.li("a1", exit_word(3)).bnez("t3", "finish")
+    p.li("a1", exit_word(0))
     p.label("finish")
     if cfg.cores == 1:
         _residual(p, add, res_a, res_b, res_out, 0, residual)

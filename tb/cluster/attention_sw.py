@@ -21,7 +21,7 @@ from sw.golden.requant import ACC_MAX, ACC_MIN
 from sw.rv32 import Program
 
 from ..ita.cases import random_head
-from .asm import barrier, exit_with, queue_dma, stamp, wait_until
+from .asm import barrier, dma_error, exit_with, queue_dma, stamp, wait_until
 from .attention import DATA, STAMPS, AttentionProgram, check_sizes, l2
 
 __all__ = ["software_attention_program", "SW_PHASES", "matvec_code", "requant_code",
@@ -269,7 +269,7 @@ def software_attention_program(cfg: ClusterConfig, *, seq: int, emb: int, proj: 
     queue_dma(p, at["y"], l2(at["y"]), seq * emb, "queue_out")
     wait_until(p, "dma_out", "t3", DmaReg.DONE, "s0", "s11", "bgeu")
     stamp(p, STAMPS + 4 * SW_PHASES.index("dma_out"))
-    p.lw("a1", DmaReg.STATUS, "s0").srli("a1", "a1", 16)
+    dma_error(p, "a1")
     p.beqz("a1", "exit").li("a1", 3)
     p.label("exit")
     exit_with(p, "a1")

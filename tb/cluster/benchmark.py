@@ -2,9 +2,7 @@
 measured in cycles and checked against the golden model: offloaded to the engine when the
 cluster has one, the software baseline on the cores when it has not."""
 
-import json
 from dataclasses import asdict
-from pathlib import Path
 
 import cocotb
 import numpy as np
@@ -12,6 +10,7 @@ import numpy as np
 from hw.config import ClusterConfig
 
 from .. import sim
+from ..report import throughput
 from .attention import STAMPS, AttentionProgram, attention_program
 from .attention_sw import software_attention_program
 from .bench import ClusterBench
@@ -42,18 +41,12 @@ async def attention_head(dut):
             break
     stamps = np.frombuffer(await bench.read(STAMPS, 4 * len(prog.phases)), dtype="<u4").tolist()
     phases = {name: stamps[k] - (stamps[k - 1] if k else 0) for k, name in enumerate(prog.phases)}
-    ita = cfg.ita_config()
-    peak = ita.n * ita.m
-    report = {"exit_code": r.exit_code, "cycles": r.cycles, "macs": prog.macs,
-              "macs_per_cycle": prog.macs / r.cycles, "peak_macs_per_cycle": peak,
-              "utilization": prog.macs / (r.cycles * peak),
-              "bit_exact": mismatch is None and r.exit_code == 0, "phases": phases,
-              **r.counters,
-              "instructions_per_core": r.retired, "output": r.output,
-              "simulated_cycles_per_second": r.cycles_per_second}
-    if mismatch:
-        report["mismatch"] = mismatch
-    Path(p["result"]).write_text(json.dumps(report))
+    if mismatch is None and r.exit_code != 0:
+        mismatch = f"the program exited with {r.exit_code}"
+    sim.write_result(throughput(
+        cycles=r.cycles, macs=prog.macs, peak=cfg.n * cfg.m, mismatch=mismatch,
+        exit_code=r.exit_code, phases=phases, **r.counters, instructions_per_core=r.retired,
+        output=r.output, simulated_cycles_per_second=r.cycles_per_second))
 
 
 def _program(cfg: ClusterConfig, **sizes) -> AttentionProgram:

@@ -3,8 +3,6 @@ out of the per-cycle path: ``run_l1_stress`` builds (or reuses) it, runs it and 
 initiator the accesses granted, the reads checked against its shadow copy, the errors (with the
 first wrong read) and the longest wait for a grant."""
 
-import json
-from pathlib import Path
 
 import cocotb
 from cocotb.triggers import ClockCycles
@@ -39,7 +37,7 @@ async def l1_stress(dut):
         out.append({name: int(getattr(dut, f"g{i}_{name}").value)
                     for name in ("done", "reads", "errors", "max_wait", "error_addr",
                                  "error_got", "error_expected")})
-    Path(p["result"]).write_text(json.dumps(out))
+    sim.write_result(out)
 
 
 def run_l1_stress(*, size: int, banks: int, narrow: int, wide: tuple[int, ...], seed: int,

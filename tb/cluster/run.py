@@ -1,7 +1,6 @@
 """Run ELF programs on the cluster: the engine of ``tinyita exec``. The cocotb test
 ``cluster_run`` runs inside the simulator; ``run_elf`` drives it."""
 
-import json
 from dataclasses import asdict
 from pathlib import Path
 
@@ -13,14 +12,11 @@ from sw.rv32.elf import read_elf
 from .. import sim
 from ..cocotb_util import CycleLimitExceeded
 from ..core.bench import trace_text
+from ..sim import ExecError
 from .bench import ClusterBench
 from .harness import cluster_build
 
 __all__ = ["run_elf", "ExecError"]
-
-
-class ExecError(RuntimeError):
-    """The program could not be run to its end (cycle limit, bad ELF)."""
 
 
 @cocotb.test()
@@ -46,7 +42,7 @@ async def cluster_run(dut):
             out[program] = {"error": str(e)}
         if p.get("trace"):
             Path(p["trace"]).write_text(trace_text(bench.trace()))
-    Path(p["result"]).write_text(json.dumps(out))
+    sim.write_result(out)
 
 
 def run_elf(programs: list[str | Path], *, cfg: ClusterConfig = ClusterConfig(),

@@ -9,7 +9,8 @@ from amaranth.lib import data, fifo, memory, wiring
 from amaranth.lib.wiring import In, Out
 
 from hw.bus import TCDMSignature
-from hw.config import CLUSTER_CTRL, CTRL_CHAR_OUT, CTRL_CYCLES, CTRL_EXIT, L2_BASE
+from hw.cluster.regmap import CTRL_REGS
+from hw.config import CLUSTER_CTRL, L2_BASE, CtrlReg
 from hw.core.core import Core
 
 from ..hdl import RAM_VERILOG
@@ -139,13 +140,17 @@ class CoreHarness(wiring.Component):
         store = d.req & d.gnt & d.we
         word = Signal(32)
         m.d.comb += word.eq(Cat(Const(0, 2), d.addr[2:32]))
-        m.d.comb += dp.io_rdata.eq(Mux(word == CLUSTER_CTRL + CTRL_CYCLES, self.cycles, 0))
-        exit_now = store & d.wdata[0] & ((word == CLUSTER_CTRL + CTRL_EXIT)
+        m.d.comb += dp.io_rdata.eq(Mux(word == CLUSTER_CTRL + CtrlReg.CYCLES, self.cycles, 0))
+        exit_reg = CTRL_REGS["EXIT"]
+        exit_now = store & exit_reg.field("exit").extract(d.wdata)[0] & (
+            (word == CLUSTER_CTRL + CtrlReg.EXIT)
                                          | ((tohost != 0) & (word == tohost)))
+        char = CTRL_REGS["CHAR_OUT"].field("char").extract(d.wdata)
+        code = exit_reg.field("code").extract(d.wdata)
         m.submodules.char_buf = chars = memory.Memory(shape=8, depth=CHAR_DEPTH, init=[])
         cw = chars.write_port()
-        m.d.comb += [cw.addr.eq(self.chars), cw.data.eq(d.wdata[0:8]),
-                     cw.en.eq(store & (word == CLUSTER_CTRL + CTRL_CHAR_OUT) & run)]
+        m.d.comb += [cw.addr.eq(self.chars), cw.data.eq(char),
+                     cw.en.eq(store & (word == CLUSTER_CTRL + CtrlReg.CHAR_OUT) & run)]
         m.submodules.trace = trace = memory.Memory(shape=TraceLayout, depth=TRACE_DEPTH,
                                                    init=[])
         tw = trace.write_port()
@@ -163,7 +168,7 @@ class CoreHarness(wiring.Component):
                          self.trace_count.eq(self.trace_count + r.valid),
                          self.chars.eq(self.chars + cw.en)]
             with m.If(exit_now):
-                m.d.sync += [self.exited.eq(1), self.exit_code.eq(d.wdata[1:32])]
+                m.d.sync += [self.exited.eq(1), self.exit_code.eq(code)]
         return m
 
 

@@ -1,6 +1,6 @@
 """Kernels for ``tinyita bench core``, written with the assembler's Python API."""
 
-from hw.config import CLUSTER_CTRL, CTRL_EXIT
+from hw.config import CLUSTER_CTRL, CtrlReg
 from sw.rv32 import Program
 
 __all__ = ["KERNELS", "build_kernel"]
@@ -9,7 +9,7 @@ N = 1024
 
 
 def _exit(p: Program) -> None:
-    p.li("t6", CLUSTER_CTRL + CTRL_EXIT).li("t5", 1).sw("t5", 0, "t6")
+    p.li("t6", CLUSTER_CTRL + CtrlReg.EXIT).li("t5", 1).sw("t5", 0, "t6")
     p.label("hang").j("hang")
 
 

@@ -1,7 +1,6 @@
 """Run ELF programs on the minimal SoC: the engine of ``tinyita exec`` and ``tinyita bench
 core``. The cocotb test ``core_run`` runs inside the simulator; ``run_elf`` drives it."""
 
-import json
 from pathlib import Path
 
 import cocotb
@@ -10,16 +9,13 @@ from sw.rv32.elf import read_elf
 
 from .. import sim
 from ..cocotb_util import CycleLimitExceeded
+from ..sim import ExecError
 from .bench import CoreBench, trace_text
 from .harness import core_build
 
 __all__ = ["run_elf", "ExecError", "MEM_SIZE"]
 
 MEM_SIZE = 4 * 1024 * 1024
-
-
-class ExecError(RuntimeError):
-    """The program could not be run to its end (cycle limit, bad ELF)."""
 
 
 @cocotb.test()
@@ -40,7 +36,7 @@ async def core_run(dut):
             out[program] = {"error": str(e)}
         if p.get("trace"):
             Path(p["trace"]).write_text(trace_text(bench.trace()))
-    Path(p["result"]).write_text(json.dumps(out))
+    sim.write_result(out)
 
 
 def run_elf(programs: list[str | Path], *, max_cycles: int = 10_000_000, stall: float = 0.0,

@@ -5,9 +5,7 @@ The first job's cycles run from its TRIGGER to its end event; ``job_overhead_cyc
 idle array cycles between the first job's last issue and the second job's first.
 """
 
-import json
 from dataclasses import replace
-from pathlib import Path
 
 import cocotb
 import numpy as np
@@ -18,6 +16,7 @@ from .. import sim
 from ..ita.benchmark import job_tiles
 from ..ita.cases import random_job
 from ..ita.streams import build_streams
+from ..report import throughput
 from .bench import HWPEBench
 from .harness import MEM_BASE, hwpe_build
 from .placement import place_job
@@ -60,14 +59,9 @@ async def hwpe_benchmark(dut):
             bench.check(placement, f"job {k}")
     except AssertionError as e:
         mismatch = str(e)
-    macs = build_streams(cfg, job0, steps0).macs
-    peak = cfg.n * cfg.m
-    report = {"cycles": cycles, "macs": macs, "peak_macs_per_cycle": peak,
-              "utilization": macs / (cycles * peak),
-              "job_overhead_cycles": int(dut.gap_cycles.value), "bit_exact": mismatch is None}
-    if mismatch:
-        report["mismatch"] = mismatch
-    Path(p["result"]).write_text(json.dumps(report))
+    sim.write_result(throughput(cycles=cycles, macs=build_streams(cfg, job0, steps0).macs,
+                                peak=cfg.n * cfg.m, mismatch=mismatch,
+                                job_overhead_cycles=int(dut.gap_cycles.value)))
 
 
 def run_hwpe_benchmark(cfg: ITAConfig, mode: Mode, *, seq: int, emb: int, proj: int, ff: int,

@@ -4,14 +4,12 @@
 dict; the cocotb test ``ita_benchmark`` is the part that runs inside the simulator.
 """
 
-import json
-from pathlib import Path
-
 import cocotb
 
 from hw.ita.config import Activation, ITAConfig, Mode
 
 from .. import sim
+from ..report import throughput
 from .bench import ITABench
 from .cases import random_job
 from .harness import harness_build
@@ -32,20 +30,12 @@ async def ita_benchmark(dut):
     result = await bench.run(job, streams, stall=0.0, seed=p["seed"])
     try:
         bench.check(streams, result, "benchmark")
-        bit_exact, mismatch = True, None
+        mismatch = None
     except AssertionError as e:
-        bit_exact, mismatch = False, str(e)
-    peak = cfg.n * cfg.m
-    report = {
-        "cycles": result.cycles, "macs": streams.macs, "peak_macs_per_cycle": peak,
-        "utilization": streams.macs / (result.cycles * peak),
-        "issue_cycles": result.issued,
-        "steps": {k: v for k, v in result.step_cycles.items() if v},
-        "bit_exact": bit_exact,
-    }
-    if mismatch:
-        report["mismatch"] = mismatch
-    Path(p["result"]).write_text(json.dumps(report))
+        mismatch = str(e)
+    sim.write_result(throughput(
+        cycles=result.cycles, macs=streams.macs, peak=cfg.n * cfg.m, mismatch=mismatch,
+        issue_cycles=result.issued, steps={k: v for k, v in result.step_cycles.items() if v}))
 
 
 #: The sizes each mode uses (the others are irrelevant and set to one tile).

@@ -5,7 +5,7 @@ states."""
 import numpy as np
 import pytest
 
-from hw.cluster.dma import DmaError
+from hw.cluster.regmap import DMA_REGS, DmaError
 from hw.config import DMA_BASE, L1_BASE, L2_BASE, DmaReg
 from sw.rv32 import Program
 from tb.cluster.asm import exit_with
@@ -90,6 +90,6 @@ def test_dma_transfers_under_contention(tmp_path, seed):
                                    f"bytes, strides {ss}/{ds}: destination differs")
     last_id, bad, status = np.frombuffer(r["memory"][-1], dtype="<u4").tolist()
     assert last_id == len(moves)
-    assert bad == 0 and (status >> 16) & 3 == DmaError.BAD_TRANSFER
+    assert bad == 0 and DMA_REGS["STATUS"].field("error").decode(status) == DmaError.BAD_TRANSFER
     assert r["dma_busy"] > 0
     assert all(s > 0 for s in r["core_stalls"][1:]), "the hammering cores never met the DMA"

@@ -5,17 +5,18 @@ import struct
 
 from sw.rv32 import assemble, write_elf
 from sw.rv32.isa import encode
+from tb.cluster.asm import exit_word
 from tinyita.cli import main
 
 from .programs import SMALL_ARGS as SMALL
 
 
 def handmade_elf(path, code: int) -> int:
-    """An ELF written byte by byte: one PT_LOAD segment with code that stores
-    (code << 1) | 1 to ``tohost``, and a symbol table naming ``tohost``."""
+    """An ELF written byte by byte: one PT_LOAD segment with code that stores the exit word of
+    ``code`` to ``tohost``, and a symbol table naming ``tohost``."""
     base = 0x8000_0000
     tohost = base + 0x100
-    insns = [encode("lui", 5, imm=tohost >> 12), encode("addi", 6, 0, imm=(code << 1) | 1),
+    insns = [encode("lui", 5, imm=tohost >> 12), encode("addi", 6, 0, imm=exit_word(code)),
              encode("sw", rs1=5, rs2=6, imm=tohost & 0xFFF), encode("jal", 0, imm=0)]
     text = b"".join(i.to_bytes(4, "little") for i in insns)
     seg = text.ljust(0x108, b"\0")

@@ -6,7 +6,7 @@ import cocotb
 import pytest
 from cocotb.triggers import ClockCycles
 
-from hw.config import CLUSTER_CTRL, CTRL_EXIT
+from hw.config import CLUSTER_CTRL, CtrlReg
 from sw.rv32 import assemble
 from tb import sim
 from tb.core.bench import CoreBench
@@ -66,7 +66,7 @@ class Checks:
     def program(self, prologue: str = "", data: str = "") -> str:
         return "\n".join(["_start:", prologue, *self.lines, "    li a0, 0", "fail:",
                           "    slli a0, a0, 1", "    ori a0, a0, 1",
-                          f"    li t6, {CLUSTER_CTRL + CTRL_EXIT}", "    sw a0, 0(t6)",
+                          f"    li t6, {CLUSTER_CTRL + CtrlReg.EXIT}", "    sw a0, 0(t6)",
                           "hang: j hang", data]) + "\n"
 
 

@@ -1,32 +1,15 @@
-"""The register map is declared once: docs/regmap.md and the constants come from it."""
-
-from pathlib import Path
+"""The engine's register map: context registers and the encodings software uses."""
 
 import pytest
 
 from hw.hwpe.control import CONTEXT_REGS
-from hw.hwpe.regmap import CONTEXT_BASE, POINTERS, REGISTERS, REGMAP, markdown
-
-DOC = Path(__file__).resolve().parents[3] / "docs" / "regmap.md"
+from hw.hwpe.regmap import CONTEXT_BASE, POINTERS, REGISTERS, REGMAP
 
 
-def test_docs_regmap_is_generated_from_the_code():
-    assert DOC.read_text() == markdown(), (
-        "docs/regmap.md is out of date: run python -m hw.hwpe.regmap > docs/regmap.md")
-
-
-def test_offsets_are_unique_and_fit_the_window():
-    offsets = [r.offset for r in REGISTERS]
-    assert len(offsets) == len(set(offsets))
-    assert all(o % 4 == 0 and o < 256 for o in offsets)
+def test_context_registers_end_with_the_pointers_and_fit_the_window():
+    assert all(r.offset < 256 for r in REGISTERS)
     assert [r.name for r in CONTEXT_REGS][-len(POINTERS):] == list(POINTERS)
     assert CONTEXT_REGS[0].offset == CONTEXT_BASE
-    for r in REGISTERS:
-        bits = set()
-        for f in r.fields:
-            span = set(range(f.lsb, f.lsb + f.width))
-            assert not bits & span and max(span) < 32, (r.name, f.name)
-            bits |= span
 
 
 def test_encode_decode_and_limits():
