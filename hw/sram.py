@@ -8,8 +8,9 @@ loads or dumps the whole array from or to a ``$readmemh`` file in one step (see
 """
 
 from amaranth import ClockSignal, Instance, Module
-from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
+
+from hw.checked import CheckedComponent
 
 __all__ = ["SRAM", "SRAM_VERILOG"]
 
@@ -62,7 +63,7 @@ endmodule
 """
 
 
-class SRAM(wiring.Component):
+class SRAM(CheckedComponent):
     """``words`` words of ``width`` bits (a multiple of 8), one access per cycle.
 
     Members
@@ -75,11 +76,13 @@ class SRAM(wiring.Component):
         The word read in the previous cycle (held until the next read).
     """
 
-    def __init__(self, words: int, width: int):
+    @staticmethod
+    def check(words: int, width: int) -> None:
         if words < 2 or width % 8:
-            self._MustUse__silence = True
             raise ValueError(f"SRAM of {words} words of {width} bits: need 2 or more words of "
                              "a multiple of 8 bits")
+
+    def __init__(self, words: int, width: int):
         self.words, self.width = words, width
         self.addr_bits = (words - 1).bit_length()
         super().__init__({

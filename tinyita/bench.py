@@ -87,8 +87,8 @@ def core(args: argparse.Namespace) -> int:
     import tempfile
     from pathlib import Path
 
+    from sw.kernels.bench_kernels import KERNELS, build_kernel
     from sw.rv32 import write_elf
-    from tb.core.kernels import KERNELS, build_kernel
     from tb.core.run import run_elf
 
     with tempfile.TemporaryDirectory() as tmp:

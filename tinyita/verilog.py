@@ -48,15 +48,15 @@ def ita(args: argparse.Namespace) -> int:
     from hw.ita.ita import ITA
 
     cfg = config_from(ITAConfig, args)
-    return _write(ITA.from_config(cfg), "ita", args, dataclasses.asdict(cfg))
+    return _write(ITA(cfg), "ita", args, dataclasses.asdict(cfg))
 
 
 def hwpe(args: argparse.Namespace) -> int:
     from hw.hwpe.ita_hwpe import ITAHWPE
 
     cfg = config_from(ITAConfig, args)
-    design = ITAHWPE(cfg.n, cfg.m, cfg.softmax_shift, cfg.max_tiles, contexts=args.contexts,
-                     cores=args.cores, mem_base=args.mem_base, mem_size=args.mem_size)
+    design = ITAHWPE(cfg, contexts=args.contexts, cores=args.cores, mem_base=args.mem_base,
+                     mem_size=args.mem_size)
     params = {**dataclasses.asdict(cfg), "contexts": args.contexts, "cores": args.cores,
               "mem_base": args.mem_base, "mem_size": args.mem_size}
     return _write(design, "ita_hwpe", args, params)

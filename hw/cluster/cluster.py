@@ -82,8 +82,7 @@ class Cluster(wiring.Component):
         m.d.comb += events.dma_evt.eq(dma.evt)
         if cfg.ita:
             m.submodules.engine = engine = ITAHWPE(
-                cfg.n, cfg.m, cfg.softmax_shift, cfg.max_tiles, contexts=2, cores=nc,
-                mem_base=L1_BASE, mem_size=cfg.l1_bytes)
+                cfg.ita_config(), contexts=2, cores=nc, mem_base=L1_BASE, mem_size=cfg.l1_bytes)
             wiring.connect(m, engine.regs, periph.pages[_ENGINE])
             for outer, inner in zip(engine.tcdm, l1.wide(1), strict=True):
                 wiring.connect(m, outer, inner)

@@ -1,16 +1,17 @@
 """A core's instruction cache: direct mapped, 64-byte lines, refilled from L2."""
 
 from amaranth import Cat, Const, Module, Signal
-from amaranth.lib import memory, wiring
+from amaranth.lib import memory
 from amaranth.lib.wiring import In, Out
 
 from hw.bus import TCDMSignature
+from hw.checked import CheckedComponent
 from hw.config import L2_WORD_BYTES
 
 __all__ = ["ICache"]
 
 
-class ICache(wiring.Component):
+class ICache(CheckedComponent):
     """Serves a core's instruction port from ``lines`` lines of 64 bytes.
 
     A hit is granted at once and answered in the next cycle, so a loop that fits runs at one
@@ -38,10 +39,12 @@ class ICache(wiring.Component):
     flush : In(1)
     """
 
-    def __init__(self, lines: int, base: int, size: int):
+    @staticmethod
+    def check(lines: int, base: int, size: int) -> None:
         if lines < 2 or lines & (lines - 1):
-            self._MustUse__silence = True
             raise ValueError(f"ICache of {lines} lines: must be a power of two, 2 or more")
+
+    def __init__(self, lines: int, base: int, size: int):
         self.lines, self.base, self.size = lines, base, size
         super().__init__({
             "core": In(TCDMSignature(32, 32)), "refill": Out(TCDMSignature(32, 512)),

@@ -1,10 +1,10 @@
 """The L1 TCDM: word-interleaved 64-bit banks and the interconnect in front of them."""
 
 from amaranth import Cat, Const, Module, Mux, Signal
-from amaranth.lib import wiring
 from amaranth.lib.wiring import In
 
 from hw.bus import LANE_BITS, TCDMSignature
+from hw.checked import CheckedComponent
 from hw.sram import SRAM
 
 from .round_robin import RoundRobin
@@ -15,7 +15,7 @@ __all__ = ["L1", "MAX_STALL"]
 MAX_STALL = 4
 
 
-class L1(wiring.Component):
+class L1(CheckedComponent):
     """``banks`` banks of 64 bit holding ``size`` bytes; 64-bit word ``w`` is in bank
     ``w % banks``. Every bank serves one access per cycle and answers a read in the next cycle.
 
@@ -52,13 +52,15 @@ class L1(wiring.Component):
     wide_0, wide_1, ... : In(TCDMSignature(32, 64)).array(lanes)
     """
 
-    def __init__(self, size: int, banks: int, narrow: int, wide: tuple[int, ...]):
+    @staticmethod
+    def check(size: int, banks: int, narrow: int, wide: tuple[int, ...]) -> None:
         bad = [w for w in wide if not 1 <= w <= banks]
         if size % (8 * banks) or banks & (banks - 1) or size & (size - 1) or bad:
-            self._MustUse__silence = True
             raise ValueError(f"L1 of {size} bytes in {banks} banks with wide ports {wide}: "
                              "size and banks must be powers of two and each wide port at most "
                              "as many lanes as banks")
+
+    def __init__(self, size: int, banks: int, narrow: int, wide: tuple[int, ...]):
         self.size, self.banks, self.n_narrow, self.wide_lanes = size, banks, narrow, tuple(wide)
         members = {"narrow": In(TCDMSignature(32, 32)).array(narrow)}
         for k, lanes in enumerate(wide):

@@ -1,10 +1,11 @@
 """The L2 memory: one wide SRAM behind a pipelined, round-robin shared port."""
 
 from amaranth import Cat, Const, Module, Signal
-from amaranth.lib import data, wiring
+from amaranth.lib import data
 from amaranth.lib.wiring import In
 
 from hw.bus import TCDMSignature
+from hw.checked import CheckedComponent
 from hw.config import L2_WORD_BYTES
 from hw.sram import SRAM
 
@@ -15,7 +16,7 @@ __all__ = ["L2"]
 _WORD_BITS = 8 * L2_WORD_BYTES
 
 
-class L2(wiring.Component):
+class L2(CheckedComponent):
     """``size`` bytes in words of 64 bytes; one access per cycle, read data ``latency``
     cycles after the grant.
 
@@ -41,11 +42,13 @@ class L2(wiring.Component):
     wide : In(TCDMSignature(32, 512)).array(wide)
     """
 
-    def __init__(self, size: int, latency: int, narrow: int, wide: int):
+    @staticmethod
+    def check(size: int, latency: int, narrow: int, wide: int) -> None:
         if size & (size - 1) or size < 2 * L2_WORD_BYTES or latency < 2 or narrow + wide < 1:
-            self._MustUse__silence = True
             raise ValueError(f"L2 of {size} bytes, latency {latency}, {narrow}+{wide} ports: "
                              "need a power-of-two size, latency >= 2 and a port")
+
+    def __init__(self, size: int, latency: int, narrow: int, wide: int):
         self.size, self.latency, self.n_narrow, self.n_wide = size, latency, narrow, wide
         super().__init__({
             "narrow": In(TCDMSignature(32, 32)).array(narrow),

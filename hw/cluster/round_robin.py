@@ -1,13 +1,14 @@
 """A round-robin arbiter."""
 
 from amaranth import Module, Mux, Signal
-from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
+
+from hw.checked import CheckedComponent
 
 __all__ = ["RoundRobin"]
 
 
-class RoundRobin(wiring.Component):
+class RoundRobin(CheckedComponent):
     """Grant one of ``n`` requesters; the first one at or after the pointer wins.
 
     Members
@@ -20,10 +21,12 @@ class RoundRobin(wiring.Component):
         requester is served within ``n`` grants.
     """
 
-    def __init__(self, n: int):
+    @staticmethod
+    def check(n: int) -> None:
         if n < 1:
-            self._MustUse__silence = True
             raise ValueError(f"RoundRobin of {n} requesters: need at least 1")
+
+    def __init__(self, n: int):
         self.n = n
         super().__init__({"requests": In(n), "grant": Out(n), "advance": In(1)})
 

@@ -5,6 +5,7 @@ from amaranth.lib import data, memory, wiring
 from amaranth.lib.wiring import In, Out
 
 from hw.bus import TCDMSignature
+from hw.checked import CheckedComponent
 
 from .alu import ALU
 from .csr import CSRFile
@@ -30,7 +31,7 @@ _M = data.StructLayout({"valid": 1, "pc": 32, "insn": 32, "rd": 5, "rd_we": 1, "
                         "trap": 1, "cause": 5})
 
 
-class Core(wiring.Component):
+class Core(CheckedComponent):
     """An in-order RV32IM core: fetch, decode, execute, memory, writeback.
 
     - Fetch keeps up to three instructions requested or buffered; decode predicts ``jal`` and
@@ -67,10 +68,12 @@ class Core(wiring.Component):
         cache must drop its lines now.
     """
 
-    def __init__(self, hartid: int = 0, reset_pc: int = 0x8000_0000):
+    @staticmethod
+    def check(hartid: int = 0, reset_pc: int = 0x8000_0000) -> None:
         if reset_pc % 4:
-            self._MustUse__silence = True
             raise ValueError(f"Core reset_pc 0x{reset_pc:x}: must be a multiple of 4")
+
+    def __init__(self, hartid: int = 0, reset_pc: int = 0x8000_0000):
         self.hartid, self.reset_pc = hartid, reset_pc
         super().__init__({
             "ibus": Out(TCDMSignature(32, 32)), "dbus": Out(TCDMSignature(32, 32)),

@@ -1,8 +1,10 @@
 """The HWPE control unit: register decoding, job contexts and the acquire/trigger protocol."""
 
 from amaranth import Cat, Const, Module, Mux, Signal
-from amaranth.lib import data, enum, wiring
+from amaranth.lib import data, enum
 from amaranth.lib.wiring import In, Out
+
+from hw.checked import CheckedComponent
 
 from .regbus import RegBusSignature
 from .regmap import ACQUIRE_LOCKED, ACQUIRE_NO_CONTEXT, CONTEXT_BASE, REGISTERS, REGMAP
@@ -20,7 +22,7 @@ class ContextState(enum.Enum, shape=2):
     QUEUED = 2        #: triggered, not finished
 
 
-class HWPEControl(wiring.Component):
+class HWPEControl(CheckedComponent):
     """Registers and job contexts of an HWPE, following ``hw.hwpe.regmap``.
 
     Contexts are used in ring order: ACQUIRE hands out the next one if it is free, TRIGGER
@@ -52,13 +54,14 @@ class HWPEControl(wiring.Component):
     busy : Out(1)
     """
 
-    def __init__(self, contexts: int = 2, cores: int = 8):
+    @staticmethod
+    def check(contexts: int = 2, cores: int = 8) -> None:
         if not 2 <= contexts <= 4:
-            self._MustUse__silence = True
             raise ValueError(f"HWPE contexts = {contexts}: must be in 2..4")
         if not 1 <= cores <= 16:
-            self._MustUse__silence = True
             raise ValueError(f"HWPE cores = {cores}: must be in 1..16")
+
+    def __init__(self, contexts: int = 2, cores: int = 8):
         self._contexts, self._cores = contexts, cores
         self.id_bits = max(1, (cores - 1).bit_length())
         super().__init__({

@@ -6,6 +6,8 @@ from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from hw.bus import TCDMSignature
+from hw.checked import CheckedComponent
+from hw.config import L1_BASE
 from hw.ita.config import ITAConfig
 from hw.ita.ita import ITA
 from hw.ita.layouts import tiles_bits
@@ -40,7 +42,7 @@ class _Datapath(wiring.Component):
         m = Module()
         cfg, nctx = self._cfg, self._nctx
         lanes = cfg.m // 8
-        m.submodules.ita = ita = ITA.from_config(cfg)
+        m.submodules.ita = ita = ITA(cfg)
         m.submodules.checker = checker = JobChecker(cfg, self._base, self._size)
         m.submodules.mux = mux = TCDMMux(4, lanes)
         for outer, inner in zip(self.tcdm, mux.tcdm, strict=True):
@@ -141,7 +143,7 @@ class _Datapath(wiring.Component):
         return m
 
 
-class ITAHWPE(wiring.Component):
+class ITAHWPE(CheckedComponent):
     """The ITA engine as an HWPE: cores program it through ``regs`` (``hw.hwpe.regmap``), it
     reads and writes the TCDM through ``tcdm`` on its own, and signals the end of each job on
     ``evt`` to the core that triggered it.
@@ -153,8 +155,8 @@ class ITAHWPE(wiring.Component):
 
     Parameters
     ----------
-    n, m, softmax_shift, max_tiles
-        The engine's parameters (``ITAConfig``).
+    cfg : ITAConfig
+        The engine's parameters.
     contexts : int
         Job contexts, 2..4.
     cores : int
@@ -174,23 +176,24 @@ class ITAHWPE(wiring.Component):
         (for counters).
     """
 
-    def __init__(self, n: int = 16, m: int = 64, softmax_shift: int = 5, max_tiles: int = 8, *,
-                 contexts: int = 2, cores: int = 8, mem_base: int = 0x1000_0000,
-                 mem_size: int = 128 * 1024):
-        try:
-            self.cfg = ITAConfig(n=n, m=m, softmax_shift=softmax_shift, max_tiles=max_tiles)
-            if mem_base % 8 or mem_size <= 0 or mem_base + mem_size > 2 ** 32:
-                raise ValueError(f"ITAHWPE memory 0x{mem_base:x} + {mem_size}: the base must "
-                                 "be a multiple of 8 and the range inside 32 bits")
-            self.control = HWPEControl(contexts, cores)
-        except ValueError:
-            self._MustUse__silence = True
-            raise
-        self.contexts, self.cores = contexts, cores
+    @staticmethod
+    def check(cfg: ITAConfig, *, contexts: int = 2, cores: int = 8, mem_base: int = L1_BASE,
+              mem_size: int = 128 * 1024) -> None:
+        if not isinstance(cfg, ITAConfig):
+            raise ValueError(f"ITAHWPE: cfg must be an ITAConfig, got {cfg!r}")
+        if mem_base % 8 or mem_size <= 0 or mem_base + mem_size > 2 ** 32:
+            raise ValueError(f"ITAHWPE memory 0x{mem_base:x} + {mem_size}: the base must be a "
+                             "multiple of 8 and the range inside 32 bits")
+        HWPEControl.check(contexts, cores)
+
+    def __init__(self, cfg: ITAConfig, *, contexts: int = 2, cores: int = 8,
+                 mem_base: int = L1_BASE, mem_size: int = 128 * 1024):
+        self.cfg, self.contexts, self.cores = cfg, contexts, cores
         self.mem_base, self.mem_size = mem_base, mem_size
+        self.control = HWPEControl(contexts, cores)
         super().__init__({
             "regs": In(RegBusSignature(8, self.control.id_bits)),
-            "tcdm": Out(TCDMSignature()).array(m // 8), "evt": Out(cores), "busy": Out(1),
+            "tcdm": Out(TCDMSignature()).array(cfg.m // 8), "evt": Out(cores), "busy": Out(1),
             "issue": Out(1), "issue_first": Out(1), "issue_last": Out(1),
         })
 

@@ -1,13 +1,15 @@
 """A two-bank buffer: one bank fills from a stream while the other is read."""
 
 from amaranth import Module, Mux, Signal
-from amaranth.lib import data, memory, stream, wiring
+from amaranth.lib import data, memory, stream
 from amaranth.lib.wiring import In, Out
+
+from hw.checked import CheckedComponent
 
 __all__ = ["DoubleBuffer"]
 
 
-class DoubleBuffer(wiring.Component):
+class DoubleBuffer(CheckedComponent):
     """Two banks of ``beats`` stream beats each, filled in turn, read ``word`` beats at a time.
 
     The weight buffer (a bank is a weight tile: M beats of M weights, read one chunk of N rows
@@ -42,11 +44,13 @@ class DoubleBuffer(wiring.Component):
         Word ``rd_word`` of bank ``rd_bank`` (combinational).
     """
 
-    def __init__(self, beat, beats: int, word: int = 1):
+    @staticmethod
+    def check(beat, beats: int, word: int = 1) -> None:
         if beats < 1 or word < 1 or beats % word:
-            self._MustUse__silence = True
             raise ValueError(f"DoubleBuffer beats = {beats}, word = {word}: need beats >= 1 "
                              "and a word that divides them")
+
+    def __init__(self, beat, beats: int, word: int = 1):
         self._beat, self._beats, self._word = beat, beats, word
         super().__init__({
             "load": In(stream.Signature(beat)), "load_en": In(1), "loaded": Out(1),

@@ -4,6 +4,8 @@ from amaranth import Cat, Module, Mux, Signal, signed
 from amaranth.lib import data, fifo, stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from hw.checked import CheckedComponent
+
 from .accumulator import Accumulator
 from .activation import ActivationUnit
 from .config import Activation, ITAConfig
@@ -48,7 +50,7 @@ def _tag_layout(cfg: ITAConfig) -> data.StructLayout:
     })
 
 
-class ITA(wiring.Component):
+class ITA(CheckedComponent):
     """The Integer Transformer Accelerator engine.
 
     Each input row of M int8 values is held for M/N cycles and meets the M/N chunks of the
@@ -57,7 +59,7 @@ class ITA(wiring.Component):
     the last inner tile the bias is added and the sums go through the requantizer and the
     activation unit, and each finished output row (M values) enters the output FIFO. ITAMax
     runs on the QK results as they stream out and normalises the logits as the A*V step reads
-    them back. The stream order of every step is in docs/ita.md and ``tb.ita.streams``; every
+    them back. The stream order of every step is in docs/ita.md and ``sw.engine.streams``; every
     stream carries rows of M bytes.
 
     A job is one transfer on ``job``. The engine holds two: while one runs, the next one
@@ -68,14 +70,9 @@ class ITA(wiring.Component):
 
     Parameters
     ----------
-    n : int
-        Dot-product engines, a power of two in 2..64.
-    m : int
-        Tile edge and dot-product length, a power of two in 8..128, a multiple of ``n``.
-    softmax_shift : int
-        k of ITAMax, 0..7.
-    max_tiles : int
-        Largest size (S, E, P, F) in tiles.
+    cfg : ITAConfig
+        N (``n``), M (``m``), ITAMax's k (``softmax_shift``) and the largest size in tiles
+        (``max_tiles``), validated by the config.
 
     Members
     -------
@@ -108,13 +105,13 @@ class ITA(wiring.Component):
         No row is in the pipeline or the output FIFO and ITAMax is idle.
     """
 
-    def __init__(self, n: int = 16, m: int = 64, softmax_shift: int = 5, max_tiles: int = 8):
-        try:
-            self.cfg = ITAConfig(n=n, m=m, softmax_shift=softmax_shift, max_tiles=max_tiles)
-        except ValueError:
-            self._MustUse__silence = True   # not a design left unused: it never existed
-            raise
-        cfg = self.cfg
+    @staticmethod
+    def check(cfg: ITAConfig) -> None:
+        if not isinstance(cfg, ITAConfig):
+            raise ValueError(f"ITA: cfg must be an ITAConfig, got {cfg!r}")
+
+    def __init__(self, cfg: ITAConfig):
+        self.cfg = cfg
         super().__init__({
             "job": In(stream.Signature(job_layout(cfg))),
             "inp": In(stream.Signature(input_layout(cfg))),
@@ -126,10 +123,6 @@ class ITA(wiring.Component):
             "step_slot": Out(1), "step_start": Out(1), "walking": Out(1), "drained": Out(1),
             "issue_first": Out(1), "issue_last": Out(1),
         })
-
-    @classmethod
-    def from_config(cls, cfg: ITAConfig) -> "ITA":
-        return cls(n=cfg.n, m=cfg.m, softmax_shift=cfg.softmax_shift, max_tiles=cfg.max_tiles)
 
     def elaborate(self, platform):
         m = Module()

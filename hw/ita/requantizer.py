@@ -1,8 +1,10 @@
 """The pipelined requantizer: ``clamp(round_half_up(mult * acc / 2**shift) + add)``."""
 
 from amaranth import Module, Mux, Signal, signed
-from amaranth.lib import data, wiring
+from amaranth.lib import data
 from amaranth.lib.wiring import In, Out
+
+from hw.checked import CheckedComponent
 
 from .config import ACC_BITS
 from .layouts import RequantLayout
@@ -10,7 +12,7 @@ from .layouts import RequantLayout
 __all__ = ["Requantizer"]
 
 
-class Requantizer(wiring.Component):
+class Requantizer(CheckedComponent):
     """Requantize ``lanes`` signed accumulators to int8 with one set of constants; latency 2.
 
     Stage 1 multiplies (``p = mult * acc``, 34 bit); stage 2 shifts arithmetically, adds the
@@ -33,10 +35,12 @@ class Requantizer(wiring.Component):
 
     LATENCY = 2
 
-    def __init__(self, lanes: int, acc_bits: int = ACC_BITS):
+    @staticmethod
+    def check(lanes: int, acc_bits: int = ACC_BITS) -> None:
         if not 1 <= acc_bits <= ACC_BITS:
-            self._MustUse__silence = True
             raise ValueError(f"Requantizer acc_bits = {acc_bits}: must be in 1..{ACC_BITS}")
+
+    def __init__(self, lanes: int, acc_bits: int = ACC_BITS):
         self._lanes = lanes
         self._acc_bits = acc_bits
         super().__init__({

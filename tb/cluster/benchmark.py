@@ -8,11 +8,11 @@ import cocotb
 import numpy as np
 
 from hw.config import ClusterConfig
+from sw.programs.attention import STAMPS, AttentionProgram, attention_program
+from sw.programs.attention_sw import software_attention_program
 
 from .. import sim
 from ..report import throughput
-from .attention import STAMPS, AttentionProgram, attention_program
-from .attention_sw import software_attention_program
 from .bench import ClusterBench
 from .harness import cluster_build
 

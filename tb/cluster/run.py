@@ -7,11 +7,9 @@ from pathlib import Path
 import cocotb
 
 from hw.config import ClusterConfig
-from sw.rv32.elf import read_elf
 
 from .. import sim
-from ..cocotb_util import CycleLimitExceeded
-from ..core.bench import trace_text
+from ..programs import elf_paths, run_programs
 from ..sim import ExecError
 from .bench import ClusterBench
 from .harness import cluster_build
@@ -25,24 +23,15 @@ async def cluster_run(dut):
     cfg = ClusterConfig(**p["config"])
     bench = ClusterBench(dut, cfg)
     await bench.reset()
-    out = {}
     await bench.load([(a, bytes.fromhex(h)) for a, h in p.get("loads", [])])
-    for program in p["programs"]:
-        elf = read_elf(program)
-        await bench.load(elf.segments)
-        try:
-            r = await bench.run(max_cycles=p["max_cycles"], tohost=elf.symbols.get("tohost", 0))
-            out[program] = {"exit_code": r.exit_code, "cycles": r.cycles,
-                            "instructions": r.retired[0], "instructions_per_core": r.retired,
-                            "output": r.output, **r.counters,
-                            "simulated_cycles_per_second": r.cycles_per_second}
-            out[program]["memory"] = [(await bench.read(a, n)).hex()
-                                      for a, n in p.get("reads", [])]
-        except CycleLimitExceeded as e:
-            out[program] = {"error": str(e)}
-        if p.get("trace"):
-            Path(p["trace"]).write_text(trace_text(bench.trace()))
-    sim.write_result(out)
+
+    async def report(r) -> dict:
+        return {"exit_code": r.exit_code, "cycles": r.cycles, "instructions": r.retired[0],
+                "instructions_per_core": r.retired, "output": r.output, **r.counters,
+                "simulated_cycles_per_second": r.cycles_per_second,
+                "memory": [(await bench.read(a, n)).hex() for a, n in p.get("reads", [])]}
+
+    sim.write_result(await run_programs(bench, p, report))
 
 
 def run_elf(programs: list[str | Path], *, cfg: ClusterConfig = ClusterConfig(),
@@ -56,14 +45,7 @@ def run_elf(programs: list[str | Path], *, cfg: ClusterConfig = ClusterConfig(),
     run, on this machine) and ``memory`` (the bytes of each of
     ``reads``, (address, size) in L1 or L2, after the run), or ``error``. ``loads`` are
     written into L1 or L2 before the first program."""
-    paths = [str(Path(p).resolve()) for p in programs]
-    l2 = cfg.l2_range
-    for path in paths:
-        for address, content in read_elf(path).segments:   # a clear error before simulating
-            if not (l2[0] <= address and address + len(content) <= l2[1]):
-                raise ExecError(f"{path}: segment at 0x{address:x} ({len(content)} bytes) is "
-                                f"outside L2 0x{l2[0]:x}..0x{l2[1]:x}")
-    params = {"programs": paths, "max_cycles": max_cycles,
+    params = {"programs": elf_paths(programs, cfg.l2_range), "max_cycles": max_cycles,
               "loads": [(a, bytes(d).hex()) for a, d in loads], "reads": list(reads),
               "config": asdict(cfg), "trace": str(Path(trace).resolve()) if trace else None}
     out = sim.run_for_result(cluster_build(cfg), __name__, "cluster_run", params, label="exec",

@@ -10,9 +10,9 @@ from dataclasses import asdict
 from pathlib import Path
 
 from hw.config import L1_BASE, ClusterConfig
+from sw.kernels.asm import barrier, exit_with
 from sw.rv32 import Program, write_elf
 
-from .asm import barrier, exit_with
 from .benchmark import run_cluster_benchmark
 from .harness import cluster_build
 from .run import ExecError, run_elf

@@ -101,7 +101,7 @@ class CoreBench:
         self.dut.event.value = 0
         await start(self.dut)
 
-    def load(self, segments: list[tuple[int, bytes]]) -> None:
+    async def load(self, segments: list[tuple[int, bytes]]) -> None:
         """Write program segments into the RAM (bulk, through VPI)."""
         for address, content in segments:
             offset = address - L2_BASE

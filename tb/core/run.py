@@ -1,16 +1,17 @@
-"""Run ELF programs on the minimal SoC: the engine of ``tinyita exec`` and ``tinyita bench
-core``. The cocotb test ``core_run`` runs inside the simulator; ``run_elf`` drives it."""
+"""Run ELF programs on the minimal SoC (one core, single-cycle or stalling memory): the engine
+of ``tinyita bench core``. The cocotb test ``core_run`` runs inside the simulator; ``run_elf``
+drives it (``tb/programs.py`` has what both harnesses' runners share)."""
 
 from pathlib import Path
 
 import cocotb
 
-from sw.rv32.elf import read_elf
+from hw.config import L2_BASE
 
 from .. import sim
-from ..cocotb_util import CycleLimitExceeded
+from ..programs import elf_paths, run_programs
 from ..sim import ExecError
-from .bench import CoreBench, trace_text
+from .bench import CoreBench
 from .harness import core_build
 
 __all__ = ["run_elf", "ExecError", "MEM_SIZE"]
@@ -23,30 +24,20 @@ async def core_run(dut):
     p = sim.params()
     bench = CoreBench(dut)
     await bench.reset()
-    out = {}
-    for program in p["programs"]:
-        elf = read_elf(program)
-        bench.load(elf.segments)
-        try:
-            r = await bench.run(max_cycles=p["max_cycles"], stall=p["stall"],
-                                tohost=elf.symbols.get("tohost", 0))
-            out[program] = {"exit_code": r.exit_code, "cycles": r.cycles,
-                            "instructions": r.retired, "output": r.output}
-        except CycleLimitExceeded as e:
-            out[program] = {"error": str(e)}
-        if p.get("trace"):
-            Path(p["trace"]).write_text(trace_text(bench.trace()))
-    sim.write_result(out)
+
+    async def report(r) -> dict:
+        return {"exit_code": r.exit_code, "cycles": r.cycles, "instructions": r.retired,
+                "output": r.output}
+
+    sim.write_result(await run_programs(bench, p, report, stall=p["stall"]))
 
 
 def run_elf(programs: list[str | Path], *, max_cycles: int = 10_000_000, stall: float = 0.0,
             trace: str | Path | None = None) -> dict[str, dict]:
     """Run each ELF to its exit on a fresh core; return per program ``exit_code``, ``cycles``,
     ``instructions`` and ``output`` (the character output), or ``error``."""
-    paths = [str(Path(p).resolve()) for p in programs]
-    for path in paths:
-        read_elf(path)                      # a clear error before any simulation
-    params = {"programs": paths, "max_cycles": max_cycles, "stall": stall,
+    params = {"programs": elf_paths(programs, (L2_BASE, L2_BASE + MEM_SIZE)),
+              "max_cycles": max_cycles, "stall": stall,
               "trace": str(Path(trace).resolve()) if trace else None}
     return sim.run_for_result(core_build(MEM_SIZE), __name__, "core_run", params, label="exec",
                               error=ExecError)

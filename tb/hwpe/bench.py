@@ -7,11 +7,11 @@ import numpy as np
 from cocotb.triggers import ClockCycles, First, RisingEdge, Timer, ValueChange
 
 from hw.hwpe.regmap import ACQUIRE_LOCKED, ACQUIRE_NO_CONTEXT, REGMAP
-from sw.ita_job import ItaJob
+from sw.engine.job import ItaJob
+from sw.engine.placement import Placement
 
 from ..cocotb_util import CLOCK_NS, CycleLimitExceeded, signal, start
 from .harness import MEM_BASE
-from .placement import Placement
 
 __all__ = ["HWPEBench"]
 

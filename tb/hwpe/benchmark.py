@@ -11,15 +11,15 @@ import cocotb
 import numpy as np
 
 from hw.ita.config import Activation, ITAConfig, Mode
+from sw.engine.placement import place_job
+from sw.engine.random_jobs import random_job
+from sw.engine.streams import build_streams
 
 from .. import sim
 from ..ita.benchmark import job_tiles
-from ..ita.cases import random_job
-from ..ita.streams import build_streams
 from ..report import throughput
 from .bench import HWPEBench
 from .harness import MEM_BASE, hwpe_build
-from .placement import place_job
 
 __all__ = ["run_hwpe_benchmark"]
 

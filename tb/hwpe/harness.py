@@ -39,8 +39,8 @@ class HWPEHarness(wiring.Component):
 
     def __init__(self, cfg: ITAConfig, mem_size: int, contexts: int = 2, cores: int = 8):
         self.cfg, self.mem_size, self.contexts, self.cores = cfg, mem_size, contexts, cores
-        self.hwpe = ITAHWPE(cfg.n, cfg.m, cfg.softmax_shift, cfg.max_tiles, contexts=contexts,
-                            cores=cores, mem_base=MEM_BASE, mem_size=mem_size)
+        self.hwpe = ITAHWPE(cfg, contexts=contexts, cores=cores, mem_base=MEM_BASE,
+                            mem_size=mem_size)
         ib = self.hwpe.control.id_bits
         super().__init__({
             "clk": In(1), "rst": In(1), "reg_req": In(1), "reg_we": In(1), "reg_addr": In(8),

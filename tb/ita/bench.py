@@ -10,13 +10,16 @@ import numpy as np
 from cocotb.triggers import ClockCycles
 
 from hw.ita.config import ITAConfig
+from hw.ita.layouts import job_layout
 from hw.ita.steps import StepKind
+from sw.engine.job import ItaJob
+from sw.engine.streams import Streams, output_matrix
+from sw.golden import GeluConstants, Requant
 
 from ..cocotb_util import start, wait_high
 from ..rings import RingSink, RingSource
-from .streams import ItaJob, Streams, output_matrix
 
-__all__ = ["RunResult", "ITABench"]
+__all__ = ["RunResult", "ITABench", "job_bits"]
 
 
 @dataclass
@@ -27,6 +30,21 @@ class RunResult:
     out: np.ndarray          #: received output beats (beats, N)
     error: bool
 
+
+
+def job_bits(job: ItaJob, cfg: ITAConfig) -> int:
+    """The job as the integer value of the engine's job word (``job_layout(cfg)``)."""
+    g = job.gelu or GeluConstants(0, 0)
+
+    def rq(r: Requant) -> dict:
+        return {"mult": r.mult, "shift": r.shift, "add": r.add}
+
+    return job_layout(cfg).const({
+        "mode": int(job.mode), "overlap": int(job.overlap),
+        "s": job.s, "e": job.e, "p": job.p, "f": job.f,
+        "rq": [rq(r) for r in job.rq], "act": int(job.act), "act_rq": rq(job.act_rq),
+        "gelu_b": g.q_b, "gelu_c": g.q_c,
+    }).as_bits()
 
 class ITABench:
     """Drive one harness: ``await bench.reset()``, then ``await bench.run(job, streams)``."""
@@ -52,7 +70,7 @@ class ITABench:
         for s in ("inp", "weight", "bias", "out"):
             getattr(dut, f"stall_{s}").value = level
         dut.seed.value = seed
-        dut.job.value = job.bits(cfg)
+        dut.job.value = job_bits(job, cfg)
         dut.start.value = 1
         await ClockCycles(dut.clk, 1)
         dut.start.value = 0

@@ -7,13 +7,13 @@ dict; the cocotb test ``ita_benchmark`` is the part that runs inside the simulat
 import cocotb
 
 from hw.ita.config import Activation, ITAConfig, Mode
+from sw.engine.random_jobs import random_job
+from sw.engine.streams import build_streams
 
 from .. import sim
 from ..report import throughput
 from .bench import ITABench
-from .cases import random_job
 from .harness import harness_build
-from .streams import build_streams
 
 __all__ = ["run_benchmark", "job_tiles", "SIZES"]
 

@@ -71,7 +71,7 @@ class ITAHarness(wiring.Component):
         m = Module()
         registered_sync(m, self.clk, self.rst)
         cfg = self.cfg
-        m.submodules.ita = ita = ITA.from_config(cfg)
+        m.submodules.ita = ita = ITA(cfg)
         srcs = {}
         for name, shape, stall, k in (
                 ("inp", input_layout(cfg), self.stall_inp, 1),

@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from hw.ita.config import ITAConfig
 from hw.ita.ita import ITA
 from hw.verilog import WAIVERS, write_verilog
 from tb.lint import lint
@@ -13,7 +14,7 @@ from tinyita.cli import main
 
 @pytest.mark.parametrize("n, m, k", [(4, 16, 0), (8, 32, 5)])
 def test_ita_lint_clean_with_waivers(tmp_path, n, m, k):
-    paths = write_verilog(ITA(n=n, m=m, softmax_shift=k), "ita", tmp_path, {"n": n})
+    paths = write_verilog(ITA(ITAConfig(n=n, m=m, softmax_shift=k)), "ita", tmp_path, {"n": n})
     assert lint(paths["v"], "ita", paths["vlt"]) == []
     # Without the waivers only the waived rules appear: a new kind of warning is a defect.
     rules = {re.match(r"%(?:Warning|Error)-(\w+)", ln).group(1)

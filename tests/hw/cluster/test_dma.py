@@ -7,8 +7,8 @@ import pytest
 
 from hw.cluster.regmap import DMA_REGS, DmaError
 from hw.config import DMA_BASE, L1_BASE, L2_BASE, DmaReg
+from sw.kernels.asm import exit_with
 from sw.rv32 import Program
-from tb.cluster.asm import exit_with
 
 from .programs import SMALL, run
 

@@ -3,8 +3,8 @@
 import numpy as np
 
 from hw.config import L1_BASE
+from sw.kernels.asm import barrier, exit_with
 from sw.rv32 import Program
-from tb.cluster.asm import barrier, exit_with
 
 from .programs import SMALL, run
 

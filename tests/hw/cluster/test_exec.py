@@ -3,9 +3,9 @@ that ends through ``tohost`` as standard RISC-V test suites do."""
 
 import struct
 
+from sw.kernels.asm import exit_word
 from sw.rv32 import assemble, write_elf
 from sw.rv32.isa import encode
-from tb.cluster.asm import exit_word
 from tinyita.cli import main
 
 from .programs import SMALL_ARGS as SMALL

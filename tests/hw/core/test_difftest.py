@@ -22,7 +22,7 @@ async def difftest(dut):
     for seed in range(p["first"], p["first"] + p["count"]):
         image = assemble(random_program(seed))
         ref = run_reference(image, DATA_BYTES)
-        bench.load(image.segments)
+        await bench.load(image.segments)
         stall = random.Random(seed).choice([0.0, 0.0, 0.2, 0.5])
         await bench.run(max_cycles=50_000, stall=stall, seed=seed)
         data = image.symbols["data"]

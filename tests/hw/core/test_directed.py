@@ -238,7 +238,7 @@ async def directed(dut):
     bench = CoreBench(dut)
     await bench.reset()
     image = assemble(PROGRAMS[p["program"]]())
-    bench.load(image.segments)
+    await bench.load(image.segments)
     if p["program"] == "wfi":
         async def wake():
             await ClockCycles(dut.clk, 300)

@@ -37,7 +37,7 @@ async def smoke(dut):
     bench = CoreBench(dut)
     await bench.reset()
     img = assemble(SRC)
-    bench.load(img.segments)
+    await bench.load(img.segments)
     r = await bench.run(max_cycles=2000, stall=sim.params().get("stall", 0))
     regs = bench.registers()
     dut._log.info(f"{r} a1={regs[11]} a3={regs[13]} a4={regs[14]}")

@@ -10,11 +10,11 @@ from cocotb.triggers import ClockCycles, RisingEdge
 
 from hw.hwpe.regmap import ACQUIRE_LOCKED, ACQUIRE_NO_CONTEXT, POINTERS, REGMAP, ErrorCode
 from hw.ita.config import Activation, ITAConfig, Mode
+from sw.engine.placement import place_job
+from sw.engine.random_jobs import random_job, random_mha
 from tb import sim
 from tb.hwpe.bench import HWPEBench
 from tb.hwpe.harness import MEM_BASE, hwpe_build
-from tb.hwpe.placement import place_job
-from tb.ita.cases import random_job, random_mha
 
 STATUS = REGMAP["STATUS"]
 

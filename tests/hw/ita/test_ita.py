@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 
 from hw.ita.config import Activation, ITAConfig, Mode
+from sw.engine.random_jobs import random_job, random_mha
+from sw.engine.streams import ItaJob, Streams, build_streams, output_matrix
 from tb import sim
 from tb.ita.bench import ITABench
-from tb.ita.cases import random_job, random_mha
 from tb.ita.harness import harness_build
-from tb.ita.streams import ItaJob, Streams, build_streams, output_matrix
 
 # --- inside the simulator --------------------------------------------------------------------
 

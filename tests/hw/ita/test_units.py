@@ -191,14 +191,23 @@ def test_double_buffer_alternates_and_waits():
 
 
 def test_parameters_are_validated():
+    """Bad parameters raise before a component exists (no unused-component warning, which
+    the test run turns into an error)."""
+    from hw.hwpe.ita_hwpe import ITAHWPE
     from hw.ita.ita import ITA
     with pytest.raises(ValueError, match="ITAConfig.n = 3"):
-        ITA(n=3)
+        ITAConfig(n=3)
     with pytest.raises(ValueError, match="ITAConfig.m = 8 must be a multiple of n = 16"):
-        ITA(n=16, m=8)
+        ITAConfig(n=16, m=8)
     with pytest.raises(ValueError, match="softmax_shift = 8"):
-        ITA(softmax_shift=8)
+        ITAConfig(softmax_shift=8)
+    with pytest.raises(ValueError, match="n \\* m = 8192: must be at most 4096"):
+        ITAConfig(n=64, m=128)
+    with pytest.raises(ValueError, match="ITA: cfg must be an ITAConfig, got 16"):
+        ITA(16)
     with pytest.raises(ValueError, match="DoubleBuffer beats = 4, word = 3"):
         DoubleBuffer(8, 4, 3)
-    with pytest.raises(ValueError, match="n \\* m = 8192: must be at most 4096"):
-        ITA(n=64, m=128)
+    with pytest.raises(ValueError, match="HWPE contexts = 5: must be in 2..4"):
+        ITAHWPE(ITAConfig(), contexts=5)
+    with pytest.raises(ValueError, match="ITAHWPE memory 0x4 \\+ 64"):
+        ITAHWPE(ITAConfig(), mem_base=4, mem_size=64)

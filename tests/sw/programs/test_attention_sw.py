@@ -7,8 +7,8 @@ import pytest
 from hw.config import L2_BASE
 from sw.golden import Requant, itamax, requant_for, requantize
 from sw.golden.requant import ACC_MAX, ACC_MIN
+from sw.programs.attention_sw import itamax_code, matvec_code, requant_code
 from sw.rv32 import Program
-from tb.cluster.attention_sw import itamax_code, matvec_code, requant_code
 
 DATA = L2_BASE + 0x1_0000
 OUT = L2_BASE + 0x8_0000

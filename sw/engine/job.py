@@ -4,8 +4,7 @@ encodings for the engine's job stream and for the HWPE's registers."""
 from dataclasses import dataclass
 
 from hw.hwpe.regmap import REGMAP
-from hw.ita.config import Activation, ITAConfig, Mode
-from hw.ita.layouts import job_layout
+from hw.ita.config import Activation, Mode
 from sw.golden import GeluConstants, Requant
 from sw.golden.layers import PASS
 
@@ -50,19 +49,3 @@ class ItaJob:
         for name, address in pointers.items():
             regs[REGMAP[name].offset] = address
         return regs
-
-    def bits(self, cfg: ITAConfig) -> int:
-        """Return the job as the integer value of ``job_layout(cfg)``."""
-        g = self.gelu or GeluConstants(0, 0)
-
-        def rq(r: Requant) -> dict:
-            return {"mult": r.mult, "shift": r.shift, "add": r.add}
-
-        return job_layout(cfg).const({
-            "mode": int(self.mode), "overlap": int(self.overlap),
-            "s": self.s, "e": self.e, "p": self.p, "f": self.f,
-            "rq": [rq(r) for r in self.rq], "act": int(self.act), "act_rq": rq(self.act_rq),
-            "gelu_b": g.q_b, "gelu_c": g.q_c,
-        }).as_bits()
-
-

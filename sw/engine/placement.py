@@ -13,9 +13,9 @@ import numpy as np
 from hw.hwpe.layout import A_POINTER, B_POINTER, BIAS_POINTER, EXTENTS, OUT_POINTER
 from hw.ita.config import ITAConfig, Mode
 from hw.ita.steps import StepKind
-from sw.ita_job import ItaJob
+from sw.engine.job import ItaJob
 
-from ..ita.streams import StepData
+from .streams import StepData
 
 __all__ = ["Placement", "place_job", "ALIGN"]
 

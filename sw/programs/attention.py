@@ -31,10 +31,10 @@ from hw.ita.config import ITAConfig, Mode
 from sw.golden import AddParams, residual_add
 from sw.rv32 import Program
 
-from ..hwpe.placement import place_job
-from ..ita.cases import random_job
-from ..ita.streams import build_streams
-from .asm import barrier, dma_error, exit_word, queue_dma, stamp, wait_until
+from ..engine.placement import place_job
+from ..engine.random_jobs import random_job
+from ..engine.streams import build_streams
+from ..kernels.asm import barrier, dma_error, exit_word, queue_dma, stamp, wait_until
 
 __all__ = ["AttentionProgram", "attention_program", "check_sizes", "l2", "STAMPS", "PHASES",
            "DATA"]

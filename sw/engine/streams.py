@@ -21,6 +21,7 @@ import numpy as np
 
 from hw.ita.config import Activation, ITAConfig, Mode
 from hw.ita.steps import BIAS_STEPS, StepKind, step_list
+from sw.engine.job import ItaJob
 from sw.golden import (
     FFNParams,
     FFNResult,
@@ -31,7 +32,6 @@ from sw.golden import (
     StepResult,
 )
 from sw.golden.layers import PASS
-from sw.ita_job import ItaJob
 
 __all__ = ["ItaJob", "StepData", "Streams", "attention_steps", "feedforward_steps",
            "linear_steps", "single_attention_steps", "build_streams", "output_matrix"]

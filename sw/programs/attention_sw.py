@@ -20,8 +20,8 @@ from sw.golden import Requant, attention_head
 from sw.golden.requant import ACC_MAX, ACC_MIN
 from sw.rv32 import Program
 
-from ..ita.cases import random_head
-from .asm import barrier, dma_error, exit_with, queue_dma, stamp, wait_until
+from ..engine.random_jobs import random_head
+from ..kernels.asm import barrier, dma_error, exit_with, queue_dma, stamp, wait_until
 from .attention import DATA, STAMPS, AttentionProgram, check_sizes, l2
 
 __all__ = ["software_attention_program", "SW_PHASES", "matvec_code", "requant_code",
