@@ -9,8 +9,13 @@ values), software encodes and decodes words with it (:meth:`Register.encode`,
 This module imports nothing from Amaranth: software reads it without elaborating hardware.
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:                      # for annotations only: this module imports no Amaranth
+    from amaranth.hdl import Value
 
 __all__ = ["Field", "Register", "RegisterMap"]
 
@@ -42,11 +47,11 @@ class Field:
         v = (word >> self.lsb) & ((1 << self.width) - 1)
         return v - (1 << self.width) if self.signed and v >> (self.width - 1) else v
 
-    def extract(self, word):
+    def extract(self, word: "Value") -> "Value":
         """The field's bits of a hardware value (an Amaranth slice)."""
         return word[self.lsb:self.lsb + self.width]
 
-    def place(self, value):
+    def place(self, value: "Value | int") -> "Value | int":
         """A hardware value with ``value`` (zero-extended or cut to the field) in the field's
         bits and zeros below; OR the fields of a register to build its read data."""
         return value.as_unsigned()[:self.width] << self.lsb if hasattr(value, "as_unsigned") \
@@ -82,7 +87,7 @@ class Register:
         """Every field's value in a register word."""
         return {f.name: f.decode(word) for f in self.fields}
 
-    def pack(self, **values):
+    def pack(self, **values: "Value | int") -> "Value | int":
         """The hardware value of a register read: each field's value in its bits, zeros
         elsewhere."""
         word = 0
@@ -113,7 +118,7 @@ class RegisterMap:
                 return r
         raise KeyError(f"{self.title} has no register {name!r}")
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Register]:
         return iter(self.registers)
 
     def enum(self, name: str) -> type[IntEnum]:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import cocotb
 from cocotb.clock import Clock
+from cocotb.handle import SimHandleBase
 from cocotb.triggers import ClockCycles, First, RisingEdge, Timer
 
 __all__ = ["CLOCK_NS", "start", "wait_high", "signal", "CycleLimitExceeded"]
@@ -49,7 +50,7 @@ async def wait_high(dut, signal, *, max_cycles: int, state: Callable[[], str] = 
     return round((cocotb.utils.get_sim_time("ns") - start_ns) / CLOCK_NS)
 
 
-def signal(dut, path: str):
+def signal(dut, path: str) -> SimHandleBase:
     """Return the handle of the internal signal (or instance) at the dotted ``path`` below
     ``dut``. A path the build did not make public fails with the path and where to list it.
     """

@@ -4,12 +4,17 @@ and the loop inside the simulator."""
 
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sw.rv32.elf import read_elf
 
 from .cocotb_util import CycleLimitExceeded
 from .core.bench import trace_text
 from .sim import ExecError
+
+if TYPE_CHECKING:
+    from .cluster.bench import ClusterBench
+    from .core.bench import CoreBench
 
 __all__ = ["elf_paths", "run_programs"]
 
@@ -26,7 +31,8 @@ def elf_paths(programs: list[str | Path], memory: tuple[int, int]) -> list[str]:
     return paths
 
 
-async def run_programs(bench, p: dict, report: Callable[[object], Awaitable[dict]],
+async def run_programs(bench: "CoreBench | ClusterBench", p: dict,
+                       report: Callable[[object], Awaitable[dict]],
                        **run_options) -> dict[str, dict]:
     """Inside the simulator: load and run each of ``p["programs"]`` on ``bench`` (a harness's
     bench: ``load``, ``run``, ``trace``) to its exit within ``p["max_cycles"]``; return per

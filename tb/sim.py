@@ -62,8 +62,8 @@ class SimulationFailed(AssertionError):
 
 
 class ExecError(RuntimeError):
-    """A program could not be run to its end (cycle limit, bad ELF): ``tinyita exec`` on
-    either harness."""
+    """A program could not be run to its end (cycle limit, bad ELF), on either harness that
+    runs programs (``tb/programs.py``)."""
 
 
 @dataclass(frozen=True)
@@ -261,7 +261,7 @@ def run_for_result(b: Build, module: str, test: str, params: dict, *, label: str
         return json.loads(result.read_text())
 
 
-def write_result(result: dict) -> None:
+def write_result(result: dict | list) -> None:
     """Hand ``result`` (JSON-ready) back to :func:`run_for_result` (inside the simulator)."""
     Path(params()["result"]).write_text(json.dumps(result))
 

@@ -8,7 +8,7 @@ from hw.config import L2_BASE
 from .options import address
 
 
-def register(sub) -> None:
+def register(sub: "argparse._SubParsersAction") -> None:
     p = sub.add_parser("asm", help="assemble RV32IM source into an ELF")
     p.add_argument("source", type=Path)
     p.add_argument("-o", "--output", type=Path, required=True)

@@ -14,7 +14,7 @@ MODES = {mode.name.lower().replace("_", "-"): mode for mode in Mode}
 ACTIVATIONS = {act.name.lower(): act for act in Activation}
 
 
-def register(sub) -> None:
+def register(sub: "argparse._SubParsersAction") -> None:
     designs = sub.add_parser("bench", help="measure cycles on Verilator").add_subparsers(
         dest="design", metavar="DESIGN", required=True)
     p = designs.add_parser("core", help="kernels on the core with a single-cycle memory")

@@ -11,7 +11,7 @@ from .options import add_config, config_from
 from .verilog import CLUSTER
 
 
-def register(sub) -> None:
+def register(sub: "argparse._SubParsersAction") -> None:
     p = sub.add_parser("exec", help="run an RV32 ELF on the simulated cluster")
     p.add_argument("program", type=Path)
     p.add_argument("--max-cycles", type=int, default=10_000_000)

@@ -34,7 +34,7 @@ def add_config(parser: argparse.ArgumentParser, cls: type, title: str,
                docs_from: tuple[type, ...] = ()) -> None:
     """One option per field of the dataclass ``cls`` (``--l1-bytes``), with its default; a
     bool field that defaults to true becomes ``--no-NAME``. Help comes from the docstrings of
-    ``cls`` and then ``docs_from``."""
+    ``docs_from`` first (``ITAConfig`` explains the engine's fields best), then of ``cls``."""
     docs = {}
     for source in (*docs_from, cls):
         docs = {**_param_docs(source), **docs}

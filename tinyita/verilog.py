@@ -14,7 +14,7 @@ ENGINE = "engine parameters (hw.ita.config.ITAConfig)"
 CLUSTER = "cluster parameters (hw.config.ClusterConfig)"
 
 
-def register(sub) -> None:
+def register(sub: "argparse._SubParsersAction") -> None:
     designs = sub.add_parser("verilog", help="generate Verilog").add_subparsers(
         dest="design", metavar="DESIGN", required=True)
     p = designs.add_parser("ita", help="the ITA engine with stream interfaces")

@@ -5,7 +5,7 @@ import argparse
 from . import __version__
 
 
-def register(sub) -> None:
+def register(sub: "argparse._SubParsersAction") -> None:
     p = sub.add_parser("version", help="print the versions of tinyita, Amaranth, cocotb and "
                                        "the Verilator it will use")
     p.set_defaults(func=run)

@@ -95,7 +95,7 @@ class DMA(wiring.Component):
 
         with m.If(start & ~good):
             fail(DmaError.BAD_TRANSFER, next_id)
-        clear = STATUS.field("error").extract(bus.wdata).any()
+        clear = STATUS.field("error").extract(bus.wdata)[0]
         with m.If(write & (bus.addr == DmaReg.STATUS) & clear):
             m.d.sync += [error.eq(0), error_id.eq(0)]
 

@@ -10,8 +10,8 @@ __all__ = ["DMA_REGS", "EVENT_REGS", "CTRL_REGS", "DmaError"]
 class DmaError:
     """Values of the DMA's STATUS.error (the first error is kept until cleared)."""
 
-    BAD_TRANSFER = 1   #: START with bytes or rows 0, or not one side in L1 and one in L2
-    OUT_OF_RANGE = 2   #: a row leaves its memory (the row is skipped)
+    BAD_TRANSFER = 1
+    OUT_OF_RANGE = 2
 
     DOCS = {BAD_TRANSFER: "START with bytes or rows 0, or not one side in L1 and one in L2 "
                           "(nothing queued)",
@@ -28,8 +28,8 @@ DMA_REGS = RegisterMap("DMA", "`DMA_BASE`", "2D transfers between L1 and L2 (doc
     Register("START", 0x18, "ro", "read: queue the programmed transfer and return its id (1, "
              "2, ...); 0: the queue is full or the transfer is bad, nothing queued"),
     Register("DONE", 0x1C, "ro", "id of the last finished transfer"),
-    Register("STATUS", 0x20, "rw", "state and the first error; writing a nonzero error clears "
-             "it", (
+    Register("STATUS", 0x20, "rw", "state and the first error; a write with bit 0 of error "
+             "set (bit 16) clears the error", (
         Field("busy", 0, 1, "a transfer is queued or running"),
         Field("queued", 8, 8, "transfers waiting in the queue"),
         Field("error", 16, 2, "DmaError of the first failed transfer (sticky)"),

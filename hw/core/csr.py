@@ -63,7 +63,7 @@ class CSRFile(wiring.Component):
             for name, value in values.items():
                 with m.Case(A[name]):
                     m.d.comb += [self.rdata.eq(value), self.known.eq(1),
-                                 self.read_only.eq(name == "mhartid")]
+                                 self.read_only.eq(CSRS[name].access == "ro")]
         m.d.sync += [mcycle.eq(mcycle + 1), minstret.eq(minstret + self.retire)]
         w = self.wdata
         with m.If(self.we):

@@ -18,7 +18,7 @@ CSRS = RegisterMap("Control and status registers", "none (offsets are CSR number
     Register("mepc", 0x341, "rw", "pc of the trapped instruction (bits 1:0 read 0)"),
     Register("mcause", 0x342, "rw", "trap cause (`hw.core.isa.Cause`)"),
     Register("mtval", 0x343, "rw", "the trap's faulting address or instruction"),
-    Register("mip", 0x344, "ro", "pending interrupts (writes are ignored)", (
+    Register("mip", 0x344, "rw", "pending interrupts (writes are ignored)", (
         Field("meip", 11, 1, "the core's event is pending"),
     )),
     Register("mcycle", 0xB00, "rw", "cycles since reset, low word"),

@@ -24,14 +24,15 @@ class DotProduct(wiring.Component):
     """One processing engine: ``d = sum(x[k] * w[k] for k in range(m))``, latency 2.
 
     The first stage multiplies and adds groups of 8 products; the second adds the groups.
-    Both stages load only for a valid row (``en``), so an idle engine's registers hold still
-    (less power; on Verilator the idle cluster simulates faster, see docs/simulation.md).
+    Each stage loads only for a valid row, so an idle engine's registers hold still (less
+    power; on Verilator the idle cluster simulates faster, see docs/simulation.md).
 
     Members
     -------
     en : In(1)
-        The inputs are a valid row; ``d`` two cycles later is its dot product (otherwise ``d``
-        keeps its last value).
+        The inputs are a valid row: the first stage loads.
+    en_sum : In(1)
+        ``en`` one cycle later: the second stage loads (``d`` keeps its value otherwise).
     x : In(ArrayLayout(signed(9), m))
         The input row (int8, or uint8 A in the A*V step, sign-extended to 9 bit).
     w : In(ArrayLayout(signed(8), m))
@@ -43,7 +44,7 @@ class DotProduct(wiring.Component):
     def __init__(self, m: int):
         self._m = m
         super().__init__({
-            "en": In(1),
+            "en": In(1), "en_sum": In(1),
             "x": In(data.ArrayLayout(signed(OPERAND_BITS), m)),
             "w": In(data.ArrayLayout(signed(8), m)),
             "d": Out(signed(dot_bits(m))),
@@ -60,9 +61,7 @@ class DotProduct(wiring.Component):
             with m.If(self.en):
                 m.d.sync += p.eq(tree_reduce(lambda a, b: a + b, prods))
             partials.append(p)
-        loaded = Signal()
-        m.d.sync += loaded.eq(self.en)
-        with m.If(loaded):
+        with m.If(self.en_sum):
             m.d.sync += self.d.eq(tree_reduce(lambda a, b: a + b, partials))
         return m
 
@@ -77,7 +76,8 @@ class PEArray(wiring.Component):
     Members
     -------
     en : In(1)
-        The input row is valid (see :class:`DotProduct`).
+        The input row is valid: ``d`` two cycles later is its dot products (otherwise ``d``
+        keeps its last value).
     x : In(ArrayLayout(signed(9), M))
         The input row, broadcast to every engine.
     w : In(ArrayLayout(ArrayLayout(signed(8), M), N))
@@ -99,8 +99,10 @@ class PEArray(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
+        loaded = Signal()                  # the first stage loaded in the last cycle
+        m.d.sync += loaded.eq(self.en)
         for j in range(self._cfg.n):
             pe = m.submodules[f"pe{j}"] = DotProduct(self._cfg.m)
-            m.d.comb += [pe.en.eq(self.en), pe.x.eq(self.x), pe.w.eq(self.w[j]),
-                         self.d[j].eq(pe.d)]
+            m.d.comb += [pe.en.eq(self.en), pe.en_sum.eq(loaded), pe.x.eq(self.x),
+                         pe.w.eq(self.w[j]), self.d[j].eq(pe.d)]
         return m

@@ -40,8 +40,11 @@ def queue_dma(p: Program, src: int, dst: int, size: int, label: str) -> None:
 def dma_error(p: Program, reg: str) -> None:
     """Load the DMA's STATUS.error into ``reg`` (0: no transfer failed); ``s0`` must hold
     DMA_BASE."""
-    error = DMA_REGS["STATUS"].field("error")
-    p.lw(reg, DmaReg.STATUS, "s0").srli(reg, reg, error.lsb).andi(reg, reg, error.mask >> error.lsb)
+    status = DMA_REGS["STATUS"]
+    error = status.field("error")
+    p.lw(reg, DmaReg.STATUS, "s0").srli(reg, reg, error.lsb)
+    if any(f.lsb > error.lsb for f in status.fields):      # not the top field: mask the rest
+        p.andi(reg, reg, error.mask >> error.lsb)
 
 
 def exit_word(code: int) -> int:

@@ -3,13 +3,15 @@
 from hw.config import CLUSTER_CTRL, CtrlReg
 from sw.rv32 import Program
 
+from .asm import exit_word
+
 __all__ = ["KERNELS", "build_kernel"]
 
 N = 1024
 
 
 def _exit(p: Program) -> None:
-    p.li("t6", CLUSTER_CTRL + CtrlReg.EXIT).li("t5", 1).sw("t5", 0, "t6")
+    p.li("t6", CLUSTER_CTRL + CtrlReg.EXIT).li("t5", exit_word(0)).sw("t5", 0, "t6")
     p.label("hang").j("hang")
 
 

@@ -9,7 +9,7 @@ logits ``Q[i] K^T``, ITAMax of that row, ``A[i] V`` and the output row ``O[i] Wo
 second barrier core 0 moves the output to L2 and exits with 0 (3 if the DMA reported an error).
 
 The kernels are emitted by :func:`matvec_code`, :func:`requant_code` and :func:`itamax_code`;
-each reproduces one formula of the golden model exactly (tests/tb/test_attention_sw.py runs
+each reproduces one formula of the golden model exactly (tests/sw/programs/test_attention_sw.py runs
 them on unicorn against ``sw.golden``).
 """
 

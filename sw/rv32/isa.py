@@ -2,7 +2,7 @@
 
 from hw.core.csrs import CSR_ADDRESSES
 
-__all__ = ["REGISTERS", "ABI_NAMES", "CSRS", "reg", "csr", "INSTRUCTIONS", "Format",
+__all__ = ["REGISTERS", "ABI_NAMES", "CSR_NUMBERS", "reg", "csr", "INSTRUCTIONS", "Format",
            "encode", "sign_extend"]
 
 ABI_NAMES = ["zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1", "a0", "a1", "a2",
@@ -13,8 +13,8 @@ REGISTERS = {**{f"x{i}": i for i in range(32)}, **{n: i for i, n in enumerate(AB
              "fp": 8}
 
 
-#: CSR name -> address (the subset the core implements, declared in ``hw.core.csrs``).
-CSRS = CSR_ADDRESSES
+#: CSR name -> number (the subset the core implements, declared in ``hw.core.csrs``).
+CSR_NUMBERS = CSR_ADDRESSES
 
 
 def reg(name: str | int) -> int:
@@ -34,7 +34,7 @@ def csr(name: str | int) -> int:
             raise ValueError(f"CSR address {name} is outside 0..4095")
         return name
     try:
-        return CSRS[name.strip().lower()]
+        return CSR_NUMBERS[name.strip().lower()]
     except KeyError:
         raise ValueError(f"unknown CSR {name!r}") from None
 

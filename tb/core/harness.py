@@ -143,8 +143,7 @@ class CoreHarness(wiring.Component):
         m.d.comb += dp.io_rdata.eq(Mux(word == CLUSTER_CTRL + CtrlReg.CYCLES, self.cycles, 0))
         exit_reg = CTRL_REGS["EXIT"]
         exit_now = store & exit_reg.field("exit").extract(d.wdata)[0] & (
-            (word == CLUSTER_CTRL + CtrlReg.EXIT)
-                                         | ((tohost != 0) & (word == tohost)))
+            (word == CLUSTER_CTRL + CtrlReg.EXIT) | ((tohost != 0) & (word == tohost)))
         char = CTRL_REGS["CHAR_OUT"].field("char").extract(d.wdata)
         code = exit_reg.field("code").extract(d.wdata)
         m.submodules.char_buf = chars = memory.Memory(shape=8, depth=CHAR_DEPTH, init=[])

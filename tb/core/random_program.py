@@ -10,6 +10,7 @@ and x31 (exit sequence) are reserved; the program never writes them otherwise.
 import random
 
 from hw.config import CLUSTER_CTRL, CtrlReg
+from sw.kernels.asm import exit_word
 
 __all__ = ["random_program", "DATA_BYTES", "RESERVED"]
 
@@ -100,7 +101,7 @@ def random_program(seed: int, length: int = 60) -> str:
                             "(x27)")
             body += ["    addi x26, x26, -1", f"    bnez x26, L{label}"]
     lines += body
-    lines += ["end:", f"    li x31, {CLUSTER_CTRL + CtrlReg.EXIT}", "    li x30, 1",
+    lines += ["end:", f"    li x31, {CLUSTER_CTRL + CtrlReg.EXIT}", f"    li x30, {exit_word(0)}",
               "    sw x30, 0(x31)", "hang:", "    j hang", ".data", "data:"]
     lines += [f"    .word {rng.randrange(1 << 32)}" for _ in range(DATA_BYTES // 4)]
     return "\n".join(lines) + "\n"

@@ -31,7 +31,6 @@ class RunResult:
     error: bool
 
 
-
 def job_bits(job: ItaJob, cfg: ITAConfig) -> int:
     """The job as the integer value of the engine's job word (``job_layout(cfg)``)."""
     g = job.gelu or GeluConstants(0, 0)
@@ -45,6 +44,7 @@ def job_bits(job: ItaJob, cfg: ITAConfig) -> int:
         "rq": [rq(r) for r in job.rq], "act": int(job.act), "act_rq": rq(job.act_rq),
         "gelu_b": g.q_b, "gelu_c": g.q_c,
     }).as_bits()
+
 
 class ITABench:
     """Drive one harness: ``await bench.reset()``, then ``await bench.run(job, streams)``."""
