@@ -35,6 +35,7 @@ from ..engine.placement import place_job
 from ..engine.random_jobs import random_job
 from ..engine.streams import build_streams
 from ..kernels.asm import barrier, dma_error, exit_word, queue_dma, stamp, wait_until
+from ..kernels.residual import residual_add_code
 
 __all__ = ["AttentionProgram", "attention_program", "check_sizes", "l2", "STAMPS", "PHASES",
            "DATA"]
@@ -153,7 +154,8 @@ def attention_program(cfg: ClusterConfig, *, seq: int, emb: int, proj: int, resi
     p.li("a1", exit_word(0))
     p.label("finish")
     if cfg.cores == 1:
-        _residual(p, add, res_a, res_b, res_out, 0, residual)
+        p.li("a2", 0).li("a3", residual)
+        residual_add_code(p, add, res_a, res_b, res_out, "single_")
     barrier(p, "final")
     _stamp(p, "barrier")
     queue_dma(p, res_out, l2(res_out), residual, "queue_sum")
@@ -171,37 +173,8 @@ def attention_program(cfg: ClusterConfig, *, seq: int, emb: int, proj: int, resi
         p.blt("a3", "t1", "clamped").mv("a3", "t1")
         p.label("clamped")
         barrier(p, "operands_in")
-        _residual_loop(p, add, res_a, res_b, res_out)
+        residual_add_code(p, add, res_a, res_b, res_out)
         barrier(p, "worker_end")
     p.label("idle").wfi().j("idle")
     macs = build_streams(ita, job, steps).macs
     return AttentionProgram(p, loads, expected, macs)
-
-
-def _residual(p: Program, add: AddParams, a: int, b: int, out: int, first: int, end: int):
-    p.li("a2", first).li("a3", end)
-    _residual_loop(p, add, a, b, out, "single_")
-
-
-def _residual_loop(p: Program, add: AddParams, a: int, b: int, out: int, prefix: str = ""
-                   ) -> None:
-    """out[i] = clamp(round((mult_a a[i] + mult_b b[i]) >> shift) + add) for a2 <= i < a3."""
-    p.bge("a2", "a3", f"{prefix}res_done")
-    p.li("s3", a).add("s3", "s3", "a2").li("s4", b).add("s4", "s4", "a2")
-    p.li("s5", out).add("s5", "s5", "a2")
-    p.li("s6", add.mult_a).li("s7", add.mult_b).li("s8", 127).li("s9", -128)
-    p.label(f"{prefix}res_loop")
-    p.lb("t0", 0, "s3").lb("t1", 0, "s4")
-    p.mul("t0", "t0", "s6").mul("t1", "t1", "s7").add("t0", "t0", "t1")
-    if add.shift:
-        p.srai("t2", "t0", add.shift - 1).andi("t2", "t2", 1)
-        p.srai("t0", "t0", add.shift).add("t0", "t0", "t2")
-    p.addi("t0", "t0", add.add)
-    p.ble("t0", "s8", f"{prefix}res_hi").mv("t0", "s8")
-    p.label(f"{prefix}res_hi")
-    p.bge("t0", "s9", f"{prefix}res_lo").mv("t0", "s9")
-    p.label(f"{prefix}res_lo")
-    p.sb("t0", 0, "s5")
-    p.addi("s3", "s3", 1).addi("s4", "s4", 1).addi("s5", "s5", 1).addi("a2", "a2", 1)
-    p.blt("a2", "a3", f"{prefix}res_loop")
-    p.label(f"{prefix}res_done")

@@ -4,31 +4,13 @@ model: requantization for every kind of constant, the dot-product kernel and ITA
 import numpy as np
 import pytest
 
-from hw.config import L2_BASE
 from sw.golden import Requant, itamax, requant_for, requantize
 from sw.golden.requant import ACC_MAX, ACC_MIN
 from sw.programs.attention_sw import itamax_code, matvec_code, requant_code
 from sw.rv32 import Program
 
-DATA = L2_BASE + 0x1_0000
-OUT = L2_BASE + 0x8_0000
-
-
-def _run(p: Program, data: bytes, out_bytes: int) -> bytes:
-    """Run ``p`` (linked at L2_BASE, ending at label ``end``) with ``data`` at DATA; return
-    ``out_bytes`` bytes from OUT."""
-    from unicorn import UC_ARCH_RISCV, UC_MODE_RISCV32, Uc
-
-    p.label("end").nop()
-    image = p.link()
-    uc = Uc(UC_ARCH_RISCV, UC_MODE_RISCV32)
-    uc.mem_map(L2_BASE, 0x10_0000)
-    for address, content in image.segments:
-        uc.mem_write(address, content)
-    uc.mem_write(DATA, data)
-    uc.emu_start(image.entry, image.symbols["end"], count=50_000_000)
-    return bytes(uc.mem_read(OUT, out_bytes))
-
+from ..unicorn import DATA, OUT
+from ..unicorn import run_on_unicorn as _run
 
 REQUANTS = [Requant(1, 0), Requant(255, 0, -128), Requant(255, 1, 5), Requant(3, 7, -9),
             Requant(200, 13, 127), Requant(255, 20), Requant(255, 21, -1), Requant(17, 24, 2),

@@ -1,0 +1,3 @@
+"""The deployment flow's compiler: stages that turn an integer encoder into programs for the
+cluster, each with one data structure and a verifier. Built so far: the graph
+(:mod:`sw.compiler.graph`)."""
