@@ -8,7 +8,8 @@ transposed), meets the others at a barrier, and then for each of its rows i comp
 logits ``Q[i] K^T``, ITAMax of that row, ``A[i] V`` and the output row ``O[i] Wo``. After a
 second barrier core 0 moves the output to L2 and exits with 0 (3 if the DMA reported an error).
 
-The kernels are emitted by :func:`matvec_code`, :func:`requant_code` and :func:`itamax_code`;
+The kernels are emitted by :func:`matvec_code`, :func:`itamax_code` and
+:func:`sw.kernels.requant.requant_code`;
 each reproduces one formula of the golden model exactly (tests/sw/programs/test_attention_sw.py runs
 them on unicorn against ``sw.golden``).
 """
@@ -17,59 +18,17 @@ import numpy as np
 
 from hw.config import DMA_BASE, L1_BASE, ClusterConfig, DmaReg
 from sw.golden import Requant, attention_head
-from sw.golden.requant import ACC_MAX, ACC_MIN
 from sw.rv32 import Program
 
 from ..engine.random_jobs import random_head
 from ..kernels.asm import barrier, dma_error, exit_with, queue_dma, stamp, wait_until
+from ..kernels.requant import requant_code
 from .attention import DATA, STAMPS, AttentionProgram, check_sizes, l2
 
-__all__ = ["software_attention_program", "SW_PHASES", "matvec_code", "requant_code",
-           "itamax_code"]
+__all__ = ["software_attention_program", "SW_PHASES", "matvec_code", "itamax_code"]
 
 #: The phases core 0 stamps, in order.
 SW_PHASES = ("start", "dma_in", "qkv", "attention", "dma_out")
-#: A product ``mult * acc`` with ``|acc|`` clamped as :func:`requant_code` does fits in 32 bits
-#: (with the rounding half added) up to this shift; larger shifts use a 64-bit product.
-SHIFT_32 = 20
-
-
-def requant_code(p: Program, reg: str, rq: Requant, tag: str) -> None:
-    """Requantize the signed 32-bit accumulator in ``reg`` in place, exactly as
-    :func:`sw.golden.requantize` (uses t0..t3; labels start with ``tag``).
-
-    The requantizer is monotonic and saturates once ``|mult * acc| >= 2**(shift + 9)`` (the
-    rounded value is then beyond 511, past any ``add``), so the accumulator is first clamped to
-    ``±ceil(2**(shift + 9) / mult)`` (and to the 26-bit range): the result is unchanged and
-    ``mult * acc`` stays below ``2**(shift + 10)``, which fits in 32 bits for small shifts.
-    """
-    if rq.mult == 0:
-        p.li(reg, min(127, max(-128, rq.add)))
-        return
-    s = rq.shift
-    bound = -(-(1 << (s + 9)) // rq.mult)
-    _clamp(p, reg, max(-bound, ACC_MIN), min(bound, ACC_MAX), f"{tag}_acc")
-    p.li("t1", rq.mult)
-    if s <= SHIFT_32:
-        p.mul(reg, reg, "t1")
-        if s:
-            p.li("t0", 1 << (s - 1)).add(reg, reg, "t0").srai(reg, reg, s)
-    else:                       # (hi, lo) = mult * acc + 2**(s-1), then take bits s..s+31
-        p.mulh("t2", reg, "t1").mul(reg, reg, "t1")
-        p.li("t0", 1 << (s - 1)).add("t3", reg, "t0").sltu("t0", "t3", reg).add("t2", "t2", "t0")
-        p.srli("t3", "t3", s).slli("t2", "t2", 32 - s).or_(reg, "t2", "t3")
-    if rq.add:
-        p.addi(reg, reg, rq.add)
-    _clamp(p, reg, -128, 127, f"{tag}_out")
-
-
-def _clamp(p: Program, reg: str, lo: int, hi: int, tag: str) -> None:
-    p.li("t0", lo).bge(reg, "t0", f"{tag}_lo").mv(reg, "t0")
-    p.label(f"{tag}_lo")
-    p.li("t0", hi).ble(reg, "t0", f"{tag}_hi").mv(reg, "t0")
-    p.label(f"{tag}_hi")
-
-
 def matvec_code(p: Program, tag: str, *, row: str, w: int, n_out: int, k: int, out: str,
                 out_stride: int, rq: Requant, bias: int | None = None,
                 unsigned: bool = False, skew: str = "zero") -> None:
