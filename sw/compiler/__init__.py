@@ -1,3 +1,4 @@
 """The deployment flow's compiler: stages that turn an integer encoder into programs for the
 cluster, each with one data structure and a verifier. Built so far: the graph
-(:mod:`sw.compiler.graph`)."""
+(:mod:`sw.compiler.graph`) and its lowering to engine jobs and core kernels
+(:mod:`sw.compiler.lowering`)."""

@@ -4,11 +4,11 @@ encodings for the engine's job stream and for the HWPE's registers."""
 from dataclasses import dataclass
 
 from hw.hwpe.regmap import REGMAP
-from hw.ita.config import Activation, Mode
-from sw.golden import GeluConstants, Requant
+from hw.ita.config import Activation, ITAConfig, Mode
+from sw.golden import FFNParams, GeluConstants, HeadParams, Requant
 from sw.golden.layers import PASS
 
-__all__ = ["ItaJob", "RQ_REGISTERS"]
+__all__ = ["ItaJob", "RQ_REGISTERS", "tiles", "attention_job", "feedforward_job", "linear_job"]
 
 #: The HWPE register of each of the job's eight requantizers (in ``rq`` order), and the
 #: activation's.
@@ -49,3 +49,33 @@ class ItaJob:
         for name, address in pointers.items():
             regs[REGMAP[name].offset] = address
         return regs
+
+
+def tiles(cfg: ITAConfig, what: str, size: int) -> int:
+    """``size`` in tiles of M; a size that is not a positive multiple of M is an error naming
+    ``what``."""
+    if size <= 0 or size % cfg.m:
+        raise ValueError(f"{what} = {size} is not a positive multiple of M = {cfg.m}")
+    return size // cfg.m
+
+
+def attention_job(cfg: ITAConfig, seq: int, h: HeadParams) -> ItaJob:
+    """The Attention job of one head on ``seq`` rows."""
+    return ItaJob(Mode.ATTENTION, tiles(cfg, "S", seq), tiles(cfg, "E", h.emb),
+                  tiles(cfg, "P", h.proj), 1,
+                  (h.rq_q, h.rq_k, h.rq_v, h.rq_qk, h.rq_av, h.rq_ow, PASS, PASS))
+
+
+def feedforward_job(cfg: ITAConfig, seq: int, p: FFNParams) -> ItaJob:
+    """The Feed-forward job of a block on ``seq`` rows."""
+    return ItaJob(Mode.FEEDFORWARD, tiles(cfg, "S", seq), tiles(cfg, "E", p.w1.shape[0]), 1,
+                  tiles(cfg, "F", p.w1.shape[1]), (PASS,) * 6 + (p.rq_f1, p.rq_f2), p.act,
+                  p.rq_act, p.gelu)
+
+
+def linear_job(cfg: ITAConfig, seq: int, w_shape: tuple[int, int], rq: Requant,
+               act: Activation = Activation.IDENTITY, rq_act: Requant = PASS,
+               gelu: GeluConstants | None = None) -> ItaJob:
+    """The Linear job of one matrix step (weights ``w_shape`` = (E, P)) on ``seq`` rows."""
+    return ItaJob(Mode.LINEAR, tiles(cfg, "S", seq), tiles(cfg, "E", w_shape[0]),
+                  tiles(cfg, "P", w_shape[1]), 1, (PASS,) * 6 + (rq, PASS), act, rq_act, gelu)

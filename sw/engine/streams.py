@@ -21,7 +21,7 @@ import numpy as np
 
 from hw.ita.config import Activation, ITAConfig, Mode
 from hw.ita.steps import BIAS_STEPS, StepKind, step_list
-from sw.engine.job import ItaJob
+from sw.engine.job import ItaJob, attention_job, feedforward_job, linear_job
 from sw.golden import (
     FFNParams,
     FFNResult,
@@ -74,9 +74,7 @@ def attention_steps(x: np.ndarray, h: HeadParams, r: HeadResult, cfg: ITAConfig
              StepData(StepKind.V, 0, h.wv.T, x.T, h.bv, r.v.out.T),
              *_pairs(r.q.out, r.k.out, r.v.out, r.qk, r.av, m),
              StepData(StepKind.OW, 0, r.av.out, h.wo, h.bo, r.ow.out)]
-    job = ItaJob(Mode.ATTENTION, x.shape[0] // m, x.shape[1] // m, h.proj // m, 1,
-                 (h.rq_q, h.rq_k, h.rq_v, h.rq_qk, h.rq_av, h.rq_ow, PASS, PASS))
-    return job, steps
+    return attention_job(cfg, x.shape[0], h), steps
 
 
 def single_attention_steps(q: np.ndarray, k: np.ndarray, v: np.ndarray, rq_qk: Requant,
@@ -92,22 +90,16 @@ def single_attention_steps(q: np.ndarray, k: np.ndarray, v: np.ndarray, rq_qk: R
 def feedforward_steps(x: np.ndarray, p: FFNParams, r: FFNResult, cfg: ITAConfig
                       ) -> tuple[ItaJob, list[StepData]]:
     """Job and steps of a feed-forward block, from its golden result."""
-    m = cfg.m
     steps = [StepData(StepKind.F1, 0, x, p.w1, p.b1, r.f1.out),
              StepData(StepKind.F2, 0, r.f1.out, p.w2, p.b2, r.f2.out)]
-    rq = (PASS,) * 6 + (p.rq_f1, p.rq_f2)
-    job = ItaJob(Mode.FEEDFORWARD, x.shape[0] // m, x.shape[1] // m, 1, p.w1.shape[1] // m,
-                 rq, p.act, p.rq_act, p.gelu)
-    return job, steps
+    return feedforward_job(cfg, x.shape[0], p), steps
 
 
 def linear_steps(x: np.ndarray, w: np.ndarray, b: np.ndarray, rq: Requant,
                  act: Activation, rq_act: Requant, gelu: GeluConstants | None,
                  out: np.ndarray, cfg: ITAConfig) -> tuple[ItaJob, list[StepData]]:
     """Job and step of a linear layer (the F1 requantizer and the activation)."""
-    m = cfg.m
-    job = ItaJob(Mode.LINEAR, x.shape[0] // m, x.shape[1] // m, w.shape[1] // m, 1,
-                 (PASS,) * 6 + (rq, PASS), act, rq_act, gelu)
+    job = linear_job(cfg, x.shape[0], w.shape, rq, act, rq_act, gelu)
     return job, [StepData(StepKind.F1, 0, x, w, b, out)]
 
 
