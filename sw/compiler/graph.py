@@ -16,7 +16,7 @@ what every later stage and the executors are checked against.
 
 Graphs come from :func:`from_encoder` (one or several chained ``EncoderParams``) or from a
 :class:`GraphBuilder`; :func:`verify` checks the invariants and raises :class:`GraphError`
-naming the operation and the value; :meth:`Graph.dump` prints it (``--dump graph``).
+naming the operation and the value; :meth:`Graph.dump` prints it.
 """
 
 from collections.abc import Callable, Sequence
@@ -39,7 +39,8 @@ from sw.golden import (
     linear,
     residual_add,
 )
-from sw.golden.layers import PASS
+from sw.golden.layers import PASS, int8_matrix
+from sw.golden.norm import MAX_NORM_SIZE
 
 __all__ = ["Tensor", "Op", "Graph", "GraphError", "LinearParams", "OpKind", "OP_KINDS",
            "GraphBuilder", "verify", "evaluate", "from_encoder"]
@@ -120,13 +121,22 @@ def _ffn_shape(shapes, p: FFNParams):
     return shapes[0]
 
 
+def _length(vector, length: int, what: str) -> None:
+    if len(vector) != length:
+        raise ValueError(f"{what} has {len(vector)} elements, expected {length}")
+
+
 def _linear_shape(shapes, p: LinearParams):
     _rows_of(shapes[0], p.w.shape[0], "w")
+    _length(p.b, p.w.shape[1], "the bias")
     return shapes[0][0], p.w.shape[1]
 
 
 def _norm_shape(shapes, p: LayerNormParams):
     _rows_of(shapes[0], len(p.gamma), "gamma")
+    _length(p.beta, len(p.gamma), "beta")
+    if len(p.gamma) > MAX_NORM_SIZE:
+        raise ValueError(f"rows of {len(p.gamma)} are longer than LayerNorm's {MAX_NORM_SIZE}")
     return shapes[0]
 
 
@@ -161,10 +171,6 @@ class Graph:
     inputs: tuple[str, ...] = ()
     outputs: tuple[str, ...] = ()
 
-    def producer(self, tensor: str) -> Op | None:
-        """The operation that makes ``tensor`` (None for a graph input)."""
-        return next((op for op in self.ops if op.output == tensor), None)
-
     def dump(self) -> str:
         """The graph as text: inputs, one line per operation, outputs."""
         lines = [f"input  {self.tensors[t]}" for t in self.inputs]
@@ -179,6 +185,12 @@ def verify(graph: Graph) -> None:
     """Check that every tensor is declared and made exactly once (by an input or one
     operation) before it is read, that each operation's kind, constants, input count and
     shapes agree, and that the outputs exist. Raises :class:`GraphError`."""
+    for key, t in graph.tensors.items():
+        if key != t.name:
+            raise GraphError(f"tensor {t.name!r} is filed under the name {key!r}")
+    for what, names in (("input", graph.inputs), ("output", graph.outputs)):
+        if len(set(names)) != len(names):
+            raise GraphError(f"a graph {what} is listed twice: {names}")
     made: set[str] = set()
     for name in graph.inputs:
         if name not in graph.tensors:
@@ -196,8 +208,11 @@ def verify(graph: Graph) -> None:
         if not isinstance(op.params, kind.params):
             raise GraphError(f"{where}: constants are a {type(op.params).__name__}, expected "
                              f"{kind.params.__name__}")
-        expected = kind.arity or "one or more"
-        if len(op.inputs) != kind.arity if kind.arity else not op.inputs:
+        if kind.arity is None:
+            arity_ok, expected = len(op.inputs) >= 1, "one or more"
+        else:
+            arity_ok, expected = len(op.inputs) == kind.arity, kind.arity
+        if not arity_ok:
             raise GraphError(f"{where}: {len(op.inputs)} inputs, expected {expected}")
         for t in op.inputs:
             if t not in made:
@@ -226,7 +241,10 @@ def evaluate(graph: Graph, inputs: dict[str, np.ndarray], *, cfg: ITAConfig
     for name in graph.inputs:
         if name not in inputs:
             raise GraphError(f"no value given for graph input {name!r}")
-        x = np.asarray(inputs[name])
+        try:
+            x = int8_matrix(name, inputs[name])
+        except ValueError as e:
+            raise GraphError(f"graph input {e}") from None
         if x.shape != graph.tensors[name].shape:
             raise GraphError(f"graph input {name!r}: shape {x.shape}, declared "
                              f"{graph.tensors[name].shape}")
@@ -245,6 +263,8 @@ class GraphBuilder:
         self.graph = Graph()
 
     def input(self, name: str, shape: tuple[int, int]) -> str:
+        if name in self.graph.tensors:
+            raise GraphError(f"input {name!r}: a tensor of that name exists")
         self.graph.tensors[name] = Tensor(name, tuple(shape))
         self.graph.inputs += (name,)
         return name
@@ -255,9 +275,12 @@ class GraphBuilder:
             raise GraphError(f"op {name!r}: unknown kind {kind!r}; known: {', '.join(OP_KINDS)}")
         if name in self.graph.tensors:
             raise GraphError(f"op {name!r}: a tensor of that name exists")
+        for t in inputs:
+            if t not in self.graph.tensors:
+                raise GraphError(f"op {name!r} ({kind}): input {t!r} is not a tensor")
         try:
             shape = OP_KINDS[kind].shape([self.graph.tensors[t].shape for t in inputs], params)
-        except (KeyError, ValueError, AttributeError) as e:
+        except (ValueError, AttributeError) as e:
             raise GraphError(f"op {name!r} ({kind}): {e}") from None
         self.graph.tensors[name] = Tensor(name, shape)
         self.graph.ops.append(Op(name, kind, tuple(inputs), name, params))

@@ -17,14 +17,14 @@ is lowered as one job and marked for the tiler (``fits`` False), which splits it
 from dataclasses import dataclass
 
 from hw.ita.config import ITAConfig
-from sw.engine.job import ItaJob, attention_job, feedforward_job, linear_job
+from sw.engine.job import ItaJob, SizeError, attention_job, feedforward_job, linear_job
 
 from .graph import Graph, GraphError, Op, verify
 
 __all__ = ["EngineTask", "CoreTask", "Lowered", "lower", "verify_lowered", "KERNELS"]
 
-#: The core kernel of each graph op the cores run.
-KERNELS = {"head_sum": "head_sum", "residual_add": "residual_add", "layernorm": "layernorm"}
+#: The graph ops the cores run, each by the kernel of the same name in ``sw/kernels/``.
+KERNELS = ("head_sum", "residual_add", "layernorm")
 
 
 @dataclass(frozen=True)
@@ -68,13 +68,16 @@ class Lowered:
 
 
 def _job(op: Op, graph: Graph, cfg: ITAConfig) -> ItaJob:
+    """The engine job of an op the engine runs."""
     seq = graph.tensors[op.inputs[0]].shape[0]
     p = op.params
     if op.kind == "attention_head":
         return attention_job(cfg, seq, p)
     if op.kind == "feedforward":
         return feedforward_job(cfg, seq, p)
-    return linear_job(cfg, seq, p.w.shape, p.rq, p.act, p.rq_act, p.gelu)
+    if op.kind == "linear":
+        return linear_job(cfg, seq, p.w.shape, p.rq, p.act, p.rq_act, p.gelu)
+    raise GraphError(f"op {op.name!r} ({op.kind}): no engine job runs it")
 
 
 def lower(graph: Graph, cfg: ITAConfig) -> Lowered:
@@ -84,11 +87,11 @@ def lower(graph: Graph, cfg: ITAConfig) -> Lowered:
     for op in graph.ops:
         if op.kind in KERNELS:
             rows, cols = graph.tensors[op.output].shape
-            tasks.append(CoreTask(op, KERNELS[op.kind], rows, cols))
+            tasks.append(CoreTask(op, op.kind, rows, cols))
             continue
         try:
             job = _job(op, graph, cfg)
-        except ValueError as e:
+        except SizeError as e:
             shapes = ", ".join(str(graph.tensors[t].shape) for t in op.inputs)
             raise GraphError(f"op {op.name!r} ({op.kind}) on {shapes}: {e}; sizes must be "
                              f"multiples of the engine's M (padding is not supported yet)"
@@ -105,15 +108,16 @@ def verify_lowered(lowered: Lowered) -> None:
     that each task's sizes are its tensors' (engine jobs in tiles of M). Raises
     :class:`GraphError` naming the op."""
     g, m = lowered.graph, lowered.cfg.m
-    if [t.op.name for t in lowered.tasks] != [op.name for op in g.ops]:
+    if len(lowered.tasks) != len(g.ops) or any(
+            t.op is not op for t, op in zip(lowered.tasks, g.ops, strict=False)):
         raise GraphError("the tasks are not the graph's ops, once each and in order")
     for t in lowered.tasks:
         where = f"op {t.op.name!r} ({t.op.kind})"
         out = g.tensors[t.op.output].shape
         if isinstance(t, CoreTask):
-            if KERNELS.get(t.op.kind) != t.kernel or (t.rows, t.cols) != out:
+            if t.op.kind not in KERNELS or t.kernel != t.op.kind or (t.rows, t.cols) != out:
                 raise GraphError(f"{where}: lowered to kernel {t.kernel} over {t.rows} x "
-                                 f"{t.cols}, expected {KERNELS.get(t.op.kind)} over {out}")
+                                 f"{t.cols}, expected {t.op.kind} over {out}")
             continue
         j, p, kind = t.job, t.op.params, t.op.kind
         x = g.tensors[t.op.inputs[0]].shape
@@ -129,6 +133,9 @@ def verify_lowered(lowered: Lowered) -> None:
             raise GraphError(f"{where}: job {j.mode.name} S={j.s} E={j.e} P={j.p} F={j.f} "
                              f"tiles does not match the op ({mode}, S x E = {x}, inner "
                              f"{inner}) with M = {m}")
+        if j != _job(t.op, g, lowered.cfg):
+            raise GraphError(f"{where}: the job's constants (requantizers, activation) are "
+                             "not the op's")
         if t.fits != (max(j.s, j.e, j.p, j.f) <= lowered.cfg.max_tiles):
             raise GraphError(f"{where}: marked fits={t.fits} for max_tiles "
                              f"{lowered.cfg.max_tiles}")

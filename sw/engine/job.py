@@ -8,7 +8,8 @@ from hw.ita.config import Activation, ITAConfig, Mode
 from sw.golden import FFNParams, GeluConstants, HeadParams, Requant
 from sw.golden.layers import PASS
 
-__all__ = ["ItaJob", "RQ_REGISTERS", "tiles", "attention_job", "feedforward_job", "linear_job"]
+__all__ = ["ItaJob", "RQ_REGISTERS", "SizeError", "tiles", "attention_job", "feedforward_job",
+           "linear_job"]
 
 #: The HWPE register of each of the job's eight requantizers (in ``rq`` order), and the
 #: activation's.
@@ -51,11 +52,15 @@ class ItaJob:
         return regs
 
 
+class SizeError(ValueError):
+    """A size the engine cannot take: not a positive multiple of M."""
+
+
 def tiles(cfg: ITAConfig, what: str, size: int) -> int:
-    """``size`` in tiles of M; a size that is not a positive multiple of M is an error naming
-    ``what``."""
+    """``size`` in tiles of M; a size that is not a positive multiple of M is a
+    :class:`SizeError` naming ``what``."""
     if size <= 0 or size % cfg.m:
-        raise ValueError(f"{what} = {size} is not a positive multiple of M = {cfg.m}")
+        raise SizeError(f"{what} = {size} is not a positive multiple of M = {cfg.m}")
     return size // cfg.m
 
 

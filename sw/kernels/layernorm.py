@@ -32,9 +32,12 @@ def layernorm_code(p: Program, rq: Requant, *, x: int, out: int, gamma: int, bet
     """Emit the LayerNorm of rows ``a2 <= row < a3`` of the int8 matrix at ``x`` (rows of ``e``
     bytes) into ``out``, with ``gamma`` (int8 per column) and ``beta`` (int32 per column) at
     those byte addresses and the requantizer ``rq``. Labels start with ``prefix``; uses
-    t0..t6, s3..s11, a4..a7."""
+    t0..t4, s3..s11, a4..a7."""
     if not 1 <= e <= MAX_NORM_SIZE:
         raise ValueError(f"layernorm_code: row length {e} is outside 1..{MAX_NORM_SIZE}")
+    if beta % 4:
+        raise ValueError(f"layernorm_code: beta at 0x{beta:x} is not word aligned (the cores "
+                         "trap on a misaligned load)")
     tag = f"{prefix}ln"
     p.bge("a2", "a3", f"{tag}_done")
     p.li("s6", e).mul("s3", "a2", "s6").li("t0", x).add("s3", "s3", "t0")    # row of x

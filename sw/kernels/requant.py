@@ -42,6 +42,7 @@ def requant_code(p: Program, reg: str, rq: Requant, tag: str) -> None:
 
 
 def clamp_code(p: Program, reg: str, lo: int, hi: int, tag: str) -> None:
+    """Clamp ``reg`` to ``lo..hi`` in place (uses t0; labels start with ``tag``)."""
     p.li("t0", lo).bge(reg, "t0", f"{tag}_lo").mv(reg, "t0")
     p.label(f"{tag}_lo")
     p.li("t0", hi).ble(reg, "t0", f"{tag}_hi").mv(reg, "t0")

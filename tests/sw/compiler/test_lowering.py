@@ -96,3 +96,15 @@ def test_verify_names_the_op():
         verify_lowered(dataclasses.replace(low, tasks=[*low.tasks[:2], wrong, *low.tasks[3:]]))
     with pytest.raises(GraphError, match="not the graph's ops"):
         verify_lowered(dataclasses.replace(low, tasks=low.tasks[1:]))
+
+    def swap(k: int, task) -> None:
+        verify_lowered(dataclasses.replace(low, tasks=[*low.tasks[:k], task,
+                                                       *low.tasks[k + 1:]]))
+
+    ffn = low.tasks[5]
+    with pytest.raises(GraphError, match="op 'l0.ffn' .* constants .* are not the op's"):
+        swap(5, dataclasses.replace(ffn, job=dataclasses.replace(ffn.job, act=Activation.RELU)))
+    with pytest.raises(GraphError, match="op 'l0.ffn' .* marked fits=False for max_tiles 8"):
+        swap(5, dataclasses.replace(ffn, fits=False))
+    with pytest.raises(GraphError, match="op 'l0.mha' .* an engine job for an op the cores run"):
+        swap(2, EngineTask(low.tasks[2].op, ffn.job, True))

@@ -8,16 +8,17 @@ from sw.golden import LayerNormParams, Requant, layernorm
 from sw.kernels.layernorm import layernorm_code
 from sw.rv32 import Program
 
-from ..unicorn import DATA, OUT, run_on_unicorn
+from ..unicorn import DATA, OUT, SENTINEL, run_on_unicorn
 
 
 def run(x: np.ndarray, p: LayerNormParams, first: int, end: int) -> np.ndarray:
     rows, e = x.shape
-    gamma, beta = DATA + x.size, DATA + x.size + e + (-e % 4)
+    pad = -(x.size + e) % 4                       # beta is word aligned
+    gamma, beta = DATA + x.size, DATA + x.size + e + pad
     prog = Program()
     prog.li("a2", first).li("a3", end)
     layernorm_code(prog, p.rq, x=DATA, out=OUT, gamma=gamma, beta=beta, e=e)
-    data = (x.astype(np.int8).tobytes() + p.gamma.astype(np.int8).tobytes() + bytes(-e % 4)
+    data = (x.astype(np.int8).tobytes() + p.gamma.astype(np.int8).tobytes() + bytes(pad)
             + p.beta.astype("<i4").tobytes())
     return np.frombuffer(run_on_unicorn(prog, data, x.size), dtype=np.int8).reshape(x.shape)
 
@@ -54,9 +55,35 @@ def test_row_slices(seed):
     first, end = sorted(rng.integers(0, 8, 2))
     got = run(x, p, first, end)
     np.testing.assert_array_equal(got[first:end], layernorm(x, p)[first:end])
-    assert not got[:first].any() and not got[end:].any(), "wrote outside its rows"
+    assert (got[:first] == SENTINEL).all() and (got[end:] == SENTINEL).all(), (
+        "wrote outside its rows")
 
 
-def test_row_length_is_checked():
+def test_row_length_and_alignment_are_checked():
     with pytest.raises(ValueError, match="row length 5000 is outside 1..4096"):
         layernorm_code(Program(), Requant(1, 0), x=0, out=0, gamma=0, beta=0, e=5000)
+    with pytest.raises(ValueError, match="beta at 0x6 is not word aligned"):
+        layernorm_code(Program(), Requant(1, 0), x=0, out=0, gamma=0, beta=6, e=8)
+
+
+def test_two_layernorms_in_one_program():
+    """An encoder layer has two LayerNorms: emitted twice with different prefixes, both are
+    right (the second reads the first's output)."""
+    rng = np.random.default_rng(9)
+    e = 48
+    x, p1, p2 = rng.integers(-128, 128, (4, e)), params(rng, e), params(rng, e)
+    gamma, beta = DATA + x.size, DATA + x.size + 64
+    mid = DATA + 0x4000
+    prog = Program()
+    prog.li("a2", 0).li("a3", 4)
+    layernorm_code(prog, p1.rq, x=DATA, out=mid, gamma=gamma, beta=beta, e=e, prefix="a_")
+    prog.li("a2", 0).li("a3", 4)
+    layernorm_code(prog, p2.rq, x=mid, out=OUT, gamma=gamma + 256, beta=beta + 256, e=e,
+                   prefix="b_")
+    data = bytearray(0x300 + x.size)
+    data[:x.size] = x.astype(np.int8).tobytes()
+    for p, off in ((p1, 0), (p2, 256)):
+        data[x.size + off:x.size + off + e] = p.gamma.astype(np.int8).tobytes()
+        data[x.size + 64 + off:x.size + 64 + off + 4 * e] = p.beta.astype("<i4").tobytes()
+    got = np.frombuffer(run_on_unicorn(prog, bytes(data), x.size), dtype=np.int8)
+    np.testing.assert_array_equal(got.reshape(x.shape), layernorm(layernorm(x, p1), p2))

@@ -9,7 +9,7 @@ from sw.golden import AddParams, residual_add
 from sw.kernels.residual import residual_add_code
 from sw.rv32 import Program
 
-from ..unicorn import DATA, OUT, run_on_unicorn
+from ..unicorn import DATA, OUT, SENTINEL, run_on_unicorn
 
 PAIRS = np.array(np.meshgrid(np.arange(-128, 128), np.arange(-128, 128))).reshape(2, -1)
 CONSTANTS = [AddParams(1, 1, 0), AddParams(255, 255, 0, 127), AddParams(255, 1, 31, -128),
@@ -46,4 +46,21 @@ def test_random_constants_and_slices(seed):
     got = run(add, a, b, first, end)
     want = residual_add(a, b, add)
     np.testing.assert_array_equal(got[first:end], want[first:end], err_msg=str(add))
-    assert not got[:first].any() and not got[end:].any(), "wrote outside its slice"
+    assert (got[:first] == SENTINEL).all() and (got[end:] == SENTINEL).all(), (
+        "wrote outside its slice")
+
+
+def test_two_adds_in_one_program():
+    """An encoder layer has two residual adds: emitted twice with different prefixes."""
+    rng = np.random.default_rng(11)
+    n = 200
+    a, b = rng.integers(-128, 128, (2, n))
+    add1, add2 = AddParams(100, 60, 7, 1), AddParams(30, 200, 8, -2)
+    p = Program()
+    p.li("a2", 0).li("a3", n)
+    residual_add_code(p, add1, DATA, DATA + n, DATA + 2 * n, "first_")
+    p.li("a2", 0).li("a3", n)
+    residual_add_code(p, add2, DATA + 2 * n, DATA, OUT, "second_")
+    got = np.frombuffer(run_on_unicorn(p, a.astype(np.int8).tobytes() + b.astype(np.int8)
+                                       .tobytes() + bytes(n), n), dtype=np.int8)
+    np.testing.assert_array_equal(got, residual_add(residual_add(a, b, add1), a, add2))
