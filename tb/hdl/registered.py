@@ -3,8 +3,8 @@
 Verilator re-evaluates everything that depends combinationally on a top-level input on every
 ``eval()`` (twice a clock cycle: it cannot know that the bench leaves the input alone). In
 Amaranth every register's next state depends on the domain's reset, and in the cluster on the
-harness's ``run``: the cluster simulated at about 60,000 cycles per second so, and at about
-100,000 (measured, docs/simulation.md) once these inputs went through a register first. A
+harness's ``run``: the idle cluster simulated at 63,600 cycles per second so, and at 105,000
+once these inputs went through a register first (docs/simulation.md). A
 harness top declares ``clk`` and ``rst`` as ports, calls :func:`registered_sync` and uses
 :func:`registered` copies of the inputs the bench drives; everything then sees the bench's
 writes one cycle later, which benches do not notice (they wait for results, not for the
