@@ -22,7 +22,9 @@ from hw.ita.config import ITAConfig, Mode
 from hw.ita.steps import step_dims, step_list
 from sw.engine.job import ItaJob
 
-__all__ = ["issue_cycles", "engine_cycles", "ITAMAX_PAIR_CYCLES"]
+__all__ = ["issue_cycles", "engine_cycles", "ITAMAX_PAIR_CYCLES", "dma_cycles",
+           "kernel_cycles", "stage_parts", "predict", "STAGE_CYCLES", "JOB_PROGRAM_CYCLES",
+           "DMA_BYTES_PER_CYCLE", "DMA_TRANSFER_CYCLES", "KERNEL_CYCLES"]
 
 #: Cycles the engine waits per QK/AV row pair (ITAMax between the logits and A).
 ITAMAX_PAIR_CYCLES = 23
@@ -45,3 +47,59 @@ def engine_cycles(job: ItaJob, cfg: ITAConfig) -> int:
                 Mode.SINGLE_ATTENTION: 17 + m + pairs,
                 Mode.ATTENTION: 47 + 2 * m + pairs}[Mode(job.mode)]
     return issue_cycles(job, cfg) + overhead
+
+
+#: Bytes the DMA moves per cycle (one 64-byte L2 word) and its cycles per transfer beyond
+#: that (L2 latency, queueing, the core's programming).
+DMA_BYTES_PER_CYCLE = 64
+DMA_TRANSFER_CYCLES = 40
+
+
+def dma_cycles(size: int, transfers: int) -> int:
+    """Cycles the DMA needs to move ``size`` bytes in ``transfers`` transfers."""
+    return -(-size // DMA_BYTES_PER_CYCLE) + DMA_TRANSFER_CYCLES * transfers
+
+
+#: Cycles per element of each core kernel on one core (measured, docs/compiler.md), as
+#: (cycles per element, cycles per element per input beyond the first), and per row.
+KERNEL_CYCLES = {"residual_add": (23.0, 0.0, 0), "head_sum": (24.0, 5.0, 0),
+                 "layernorm": (54.7, 0.0, 0)}
+#: Cycles a stage of the schedule costs beyond its work: core 0 programs its transfers and
+#: jobs, waits for them and everybody meets at the barrier.
+STAGE_CYCLES = 150
+#: Cycles each core spends on a kernel call beyond its elements (slice, set-up, barrier).
+KERNEL_CALL_CYCLES = 60
+
+
+def kernel_cycles(kernel: str, shape: tuple[int, int], inputs: int, cores: int) -> int:
+    """Cycles ``cores`` cores need for ``kernel`` over a (rows, columns) block with
+    ``inputs`` input blocks, the elements split evenly."""
+    per, per_input, per_row = KERNEL_CYCLES[kernel]
+    rows, cols = shape
+    unit = cols if kernel == "layernorm" else 1        # LayerNorm splits rows, others elements
+    units = -(-(rows * cols // unit) // cores)
+    return int(units * unit * (per + per_input * (inputs - 1)) + per_row * rows
+               + KERNEL_CALL_CYCLES)
+
+
+#: Cycles core 0 takes to program an engine job (about 20 registers) before it starts.
+JOB_PROGRAM_CYCLES = 80
+
+
+def stage_parts(stage, cluster) -> dict[str, int]:
+    """Predicted cycles of each unit's work in a schedule stage (``sw.compiler.schedule``):
+    the engine (with its programming), the DMA and the cores."""
+    cfg = cluster.ita_config() if cluster.ita else None
+    return {
+        "engine": sum(JOB_PROGRAM_CYCLES + engine_cycles(r.tile.job, cfg) for r in stage.jobs),
+        "dma": sum(dma_cycles(t.size, 1) for t in stage.transfers),
+        "cores": sum(kernel_cycles(k.tile.kernel, k.tile.output.shape, len(k.tile.inputs),
+                                   cluster.cores) for k in stage.kernels),
+    }
+
+
+def predict(schedule) -> list[int]:
+    """Predicted cycles of every stage of ``schedule``: its slowest unit plus the stage's
+    own cost."""
+    return [max(stage_parts(st, schedule.cluster).values()) + STAGE_CYCLES
+            for st in schedule.stages]

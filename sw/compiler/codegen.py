@@ -1,0 +1,181 @@
+"""The compiler's last stage: the schedule as one RV32 program for every core, the L2 image
+(constants and inputs) and a JSON manifest.
+
+Every core runs the same code, stage after stage (``sw.compiler.schedule``):
+
+    core 0:     program and trigger the stage's engine job (ACQUIRE, context registers, TRIGGER)
+                queue the stage's DMA transfers (stores first), retrying while the queue is full
+    all cores:  the stage's kernel on this core's slice (elements, or rows for LayerNorm)
+    core 0:     sleep until DMA DONE >= the stage's last transfer id and engine FINISHED >
+                the stage's job id; store the cycle counter at stamps + 4 * stage
+    all cores:  barrier
+
+After the last stage core 0 ends the run with exit code 0, or 2 if an engine job reported an
+error, 3 if a DMA transfer did. Registers: ``tp`` holds the core's id, ``s0`` the DMA's base
+and ``s1`` the engine's (the kernels leave ``s0``..``s2`` alone). Transfer ids and job ids are
+known when compiling because core 0 alone starts them, in order, on a freshly reset cluster.
+"""
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+
+from hw.config import CLUSTER_CTRL, DMA_BASE, ENGINE_BASE, CtrlReg, DmaReg
+from hw.hwpe.regmap import REGMAP
+from sw.kernels.asm import barrier, dma_error, exit_word, wait_until
+from sw.kernels.head_sum import head_sum_code
+from sw.kernels.layernorm import layernorm_code
+from sw.kernels.residual import residual_add_code
+from sw.rv32 import Image, Program
+
+from .cost import predict
+from .graph import GraphError
+from .schedule import KernelRun, Schedule, Stage, Transfer
+
+__all__ = ["Compiled", "generate"]
+
+
+@dataclass
+class Compiled:
+    """A compiled graph: its schedule, the program, the linked image (code plus the L2 data
+    segments) and the manifest."""
+
+    schedule: Schedule
+    program: Program
+    image: Image
+    manifest: dict
+
+    def write(self, directory) -> None:
+        """Write ``program.elf`` and ``manifest.json`` into ``directory``."""
+        from pathlib import Path
+
+        from sw.rv32.elf import write_elf
+
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        write_elf(self.image, out / "program.elf")
+        (out / "manifest.json").write_text(json.dumps(self.manifest, indent=1) + "\n")
+
+
+def _transfer(p: Program, t: Transfer, label: str) -> None:
+    for reg, value in ((DmaReg.SRC, t.src), (DmaReg.DST, t.dst), (DmaReg.ROW_BYTES, t.row_bytes),
+                       (DmaReg.ROWS, t.rows), (DmaReg.SRC_STRIDE, t.src_stride),
+                       (DmaReg.DST_STRIDE, t.dst_stride)):
+        p.li("t1", value).sw("t1", reg, "s0")
+    p.label(label).lw("t2", DmaReg.START, "s0").beqz("t2", label)
+
+
+def _job(p: Program, run, label: str) -> None:
+    p.label(label).lw("t2", REGMAP["ACQUIRE"].offset, "s1").bltz("t2", label)
+    for offset, value in run.tile.job.registers(run.pointers).items():
+        p.li("t1", value & 0xFFFF_FFFF).sw("t1", offset, "s1")
+    p.sw("zero", REGMAP["TRIGGER"].offset, "s1")
+
+
+def _slice(p: Program, n: int, cores: int, label: str) -> None:
+    """``a2..a3``: this core's share of ``n`` items (``tp`` is its id)."""
+    chunk = -(-n // cores)
+    p.li("t0", chunk).mul("a2", "tp", "t0").add("a3", "a2", "t0").li("t0", n)
+    p.ble("a3", "t0", label).mv("a3", "t0")
+    p.label(label)
+
+
+def _kernel(p: Program, k: KernelRun, cores: int, tag: str) -> None:
+    t = k.tile
+    rows, cols = t.output.shape
+    params = t.op.params
+    if t.kernel == "layernorm":
+        _slice(p, rows, cores, f"{tag}_slice")
+        parts = dict(t.consts.parts)
+        layernorm_code(p, params.rq, x=k.inputs[0], out=k.output, gamma=k.consts + parts["gamma"],
+                       beta=k.consts + parts["beta"], e=cols, prefix=f"{tag}_")
+    elif t.kernel == "residual_add":
+        _slice(p, rows * cols, cores, f"{tag}_slice")
+        residual_add_code(p, params, k.inputs[0], k.inputs[1], k.output, f"{tag}_")
+    elif t.kernel == "head_sum":
+        _slice(p, rows * cols, cores, f"{tag}_slice")
+        head_sum_code(p, params, list(k.inputs), k.output, f"{tag}_")
+    else:
+        raise GraphError(f"tile {t.name!r}: no code for kernel {t.kernel!r}")
+
+
+def _stage(p: Program, st: Stage, cores: int, stamps: int) -> None:
+    tag = f"s{st.index}"
+    p.bnez("tp", f"{tag}_work")
+    for run in st.jobs:
+        _job(p, run, f"{tag}_acquire{run.index}")
+    for i, t in enumerate(st.transfers):
+        _transfer(p, t, f"{tag}_dma{i}")
+    p.label(f"{tag}_work")
+    for i, k in enumerate(st.kernels):
+        _kernel(p, k, cores, f"{tag}_k{i}")
+    p.bnez("tp", f"{tag}_sync")
+    if st.transfers:
+        p.li("t5", st.transfers[-1].id)
+        wait_until(p, f"{tag}_dma_wait", "t3", DmaReg.DONE, "s0", "t5", "bgeu")
+    if st.jobs:
+        p.li("t5", st.jobs[-1].index + 1)
+        wait_until(p, f"{tag}_job_wait", "t3", REGMAP["FINISHED"].offset, "s1", "t5", "bgeu")
+    p.li("t0", CLUSTER_CTRL).lw("t1", CtrlReg.CYCLES, "t0")
+    p.li("t0", stamps + 4 * st.index).sw("t1", 0, "t0")
+    p.label(f"{tag}_sync")
+    barrier(p, f"{tag}_barrier")
+
+
+def generate(s: Schedule, inputs: dict[str, np.ndarray]) -> Compiled:
+    """Generate the program, the image and the manifest of schedule ``s`` for the graph
+    inputs ``inputs`` (int8 arrays by name)."""
+    g = s.tiled.lowered.graph
+    l2 = s.memory.l2
+    p = Program()
+    p.label("_start").csrr("tp", "mhartid").li("s0", DMA_BASE).li("s1", ENGINE_BASE)
+    for st in s.stages:
+        _stage(p, st, s.cluster.cores, l2["stamps"].address)
+    p.bnez("tp", "done")
+    p.li("a1", exit_word(0))
+    if any(st.jobs for st in s.stages):
+        p.lw("t3", REGMAP["STATUS"].offset, "s1")
+        p.li("t4", REGMAP["STATUS"].field("error").mask).and_("t3", "t3", "t4")
+        p.beqz("t3", "engine_ok").li("a1", exit_word(2))
+        p.label("engine_ok")
+    dma_error(p, "t3")
+    p.beqz("t3", "dma_ok").li("a1", exit_word(3))
+    p.label("dma_ok")
+    p.li("t0", CLUSTER_CTRL + CtrlReg.EXIT).sw("a1", 0, "t0")
+    p.label("done").wfi().j("done")
+    image = p.link()
+    if image.end > s.memory.data_start:
+        raise GraphError(f"the program's code ends at 0x{image.end:x}, past the start of its "
+                         f"data at 0x{s.memory.data_start:x}: L2 of {s.cluster.l2_bytes} bytes "
+                         "is too small")
+    for name in g.inputs:
+        x = np.asarray(inputs[name])
+        if x.shape != g.tensors[name].shape:
+            raise GraphError(f"input {name!r}: shape {x.shape}, the graph's is "
+                             f"{g.tensors[name].shape}")
+        image.segments.append((l2[name].address, x.astype(np.int8).tobytes()))
+    blobs = {t.consts.name: t.consts.data for t in s.tiled.tiles if t.consts}
+    for name, data in blobs.items():
+        image.segments.append((l2[name].address, data))
+    return Compiled(s, p, image, manifest(s))
+
+
+def manifest(s: Schedule) -> dict:
+    """Where every tensor and blob lives, the stages, and the predicted cycles."""
+    predicted = predict(s)
+    return {
+        "cluster": s.cluster.__dict__,
+        "regions": {r.name: {"kind": r.kind, "address": r.address, "bytes": r.size,
+                             **({"shape": list(s.tiled.tensors[r.name].shape)}
+                                if r.name in s.tiled.tensors else {})}
+                    for r in s.memory.l2.values()},
+        "stamps": s.memory.l2["stamps"].address,
+        "stages": [{"stage": st.index, "predicted_cycles": c,
+                    "engine": [r.tile.name for r in st.jobs],
+                    "cores": [k.tile.name for k in st.kernels],
+                    "dma": [{"id": t.id, "tile": t.tile, "what": t.what, "bytes": t.size}
+                            for t in st.transfers]}
+                   for st, c in zip(s.stages, predicted, strict=True)],
+        "predicted_cycles": sum(predicted),
+    }

@@ -1,0 +1,269 @@
+"""The compiler's schedule: the tiles in stages, a software pipeline over the engine, the DMA
+and the cores.
+
+In stage ``k``, at the same time:
+
+- the engine runs the job of at most one engine tile (core 0 programs it through a register
+  context and triggers it at the start of the stage);
+- the DMA stores the outputs of the tiles computed in stage ``k - 1`` and loads the inputs
+  and constants of the tiles computed in stage ``k + 1`` (core 0 queues them);
+- all cores run the kernel of at most one core tile, each on a slice of its elements or rows.
+
+At the end of the stage core 0 waits until the DMA and the engine have finished everything
+the stage started, records the cycle counter, and all cores meet at the barrier. So a tile
+computed in stage ``k`` had its inputs loaded in ``k - 1``, and its output is in L2 after
+``k + 1``: a tile reading that output is computed in ``k + 3`` at the earliest. Each tile
+takes the earliest stage its inputs, its unit and L1 allow (:class:`~.memory.L1Allocator`
+places its buffers there, or the tile moves a stage later).
+
+:func:`verify_schedule` checks those rules on the result; the functional executor
+(``sw.compiler.executor``) checks the data races they are meant to prevent.
+"""
+
+from dataclasses import dataclass, field
+
+from hw.config import ClusterConfig
+
+from .graph import GraphError
+from .memory import Buffer, L1Allocator, MemoryPlan, verify_memory
+from .tiling import Block, Tile, Tiled, aligned
+
+__all__ = ["Transfer", "EngineRun", "KernelRun", "Stage", "Schedule", "schedule",
+           "verify_schedule", "transfer"]
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """One DMA transfer, 2D: ``rows`` rows of ``row_bytes`` bytes from ``src`` (rows
+    ``src_stride`` apart) to ``dst`` (``dst_stride`` apart). ``id`` is the one the DMA returns
+    (transfers are numbered from 1 in program order)."""
+
+    tile: str
+    what: str
+    src: int
+    dst: int
+    row_bytes: int
+    rows: int
+    src_stride: int
+    dst_stride: int
+    id: int = 0
+
+    @property
+    def size(self) -> int:
+        return self.row_bytes * self.rows
+
+
+@dataclass(frozen=True)
+class EngineRun:
+    """An engine tile's job with its pointers; ``index`` is its job id (from 0)."""
+
+    tile: Tile
+    pointers: dict[str, int]
+    index: int
+
+
+@dataclass(frozen=True)
+class KernelRun:
+    """A core tile's kernel on L1 buffers: its inputs, its output and its constants."""
+
+    tile: Tile
+    inputs: tuple[int, ...]
+    output: int
+    consts: int | None
+
+
+@dataclass
+class Stage:
+    index: int
+    transfers: list[Transfer] = field(default_factory=list)
+    jobs: list[EngineRun] = field(default_factory=list)
+    kernels: list[KernelRun] = field(default_factory=list)
+
+
+@dataclass
+class Schedule:
+    """The tiled graph, its memory plan and the stages."""
+
+    tiled: Tiled
+    memory: MemoryPlan
+    stages: list[Stage]
+    #: stage in which each tile computes, by tile name
+    compute: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def cluster(self) -> ClusterConfig:
+        return self.tiled.cluster
+
+    def dump(self) -> str:
+        lines = []
+        for st in self.stages:
+            lines.append(f"stage {st.index}")
+            for r in st.jobs:
+                lines.append(f"  engine  job {r.index}: {r.tile.name}")
+            for k in st.kernels:
+                lines.append(f"  cores   {k.tile.kernel}: {k.tile.name}")
+            for t in st.transfers:
+                lines.append(f"  dma {t.id:4d} {t.what:7s} {t.tile:28s} {t.rows} x {t.row_bytes} "
+                             f"B 0x{t.src:08x} -> 0x{t.dst:08x}")
+        return "\n".join(lines) + "\n"
+
+
+def transfer(tile: str, what: str, block: Block, cols: int, l2: int, l1: int, to_l1: bool
+             ) -> Transfer:
+    """The transfer of ``block`` between its tensor in L2 (row-major, ``cols`` columns, at
+    ``l2``) and a dense L1 buffer at ``l1``: one row when the block spans whole rows."""
+    rows, width = block.shape
+    at = l2 + block.r0 * cols + block.c0
+    if width == cols:
+        rows, width = 1, rows * width
+    src, dst, src_stride, dst_stride = (at, l1, cols, width) if to_l1 else (l1, at, width, cols)
+    return Transfer(tile, what, src, dst, width, rows, src_stride, dst_stride)
+
+
+class _Scheduler:
+    def __init__(self, tiled: Tiled, memory: MemoryPlan):
+        self.tiled, self.memory = tiled, memory
+        self.alloc = L1Allocator(memory)
+        self.stages: dict[int, Stage] = {}
+        self.compute: dict[str, int] = {}
+        self.last: dict[str, int] = {"engine": 0, "cores": 0}
+        #: per tensor, the (block, stage after which it is in L2) of every tile output
+        self.ready: dict[str, list[tuple[Block, int]]] = {}
+        self.jobs = 0
+
+    def stage(self, k: int) -> Stage:
+        return self.stages.setdefault(k, Stage(k))
+
+    def available(self, b: Block) -> int:
+        """The first stage in which ``b`` can be loaded from L2."""
+        if b.tensor in self.tiled.lowered.graph.inputs:
+            return 0
+        stages = [k for p, k in self.ready.get(b.tensor, ())
+                  if p.r0 < b.r1 and b.r0 < p.r1 and p.c0 < b.c1 and b.c0 < p.c1]
+        if not stages:
+            raise GraphError(f"block {b} is read before any tile writes it")
+        return max(stages) + 1
+
+    def place(self, t: Tile) -> None:
+        k = max([self.last[t.unit] + 1] + [self.available(b) + 1 for b in t.inputs])
+        while True:
+            requests = [(f"{t.name}/in{i}", b.size, k - 1, k) for i, b in enumerate(t.inputs)]
+            if t.consts:
+                requests.append((f"{t.name}/consts", t.consts.size, k - 1, k))
+            requests += [(f"{t.name}/{name}", size, k, k) for name, size in t.scratch]
+            requests.append((f"{t.name}/out", t.output.size, k, k + 1))
+            buffers = self.alloc.place(requests)
+            if buffers is not None:
+                break
+            k += 1
+        self.last[t.unit] = self.compute[t.name] = k
+        self.ready.setdefault(t.output.tensor, []).append((t.output, k + 1))
+        self.emit(t, k, {b.name.split("/")[1]: b for b in buffers})
+
+    def emit(self, t: Tile, k: int, buf: dict[str, Buffer]) -> None:
+        l2, tensors = self.memory.l2, self.tiled.tensors
+        loads = self.stage(k - 1).transfers
+        for i, b in enumerate(t.inputs):
+            loads.append(transfer(t.name, f"in{i}", b, tensors[b.tensor].shape[1],
+                                  l2[b.tensor].address, buf[f"in{i}"].address, True))
+        if t.consts:
+            c = l2[t.consts.name]
+            loads.append(Transfer(t.name, "consts", c.address, buf["consts"].address, c.size, 1,
+                                  c.size, c.size))
+        out = t.output
+        self.stage(k + 1).transfers.insert(0, transfer(
+            t.name, "out", out, tensors[out.tensor].shape[1], l2[out.tensor].address,
+            buf["out"].address, False))
+        if t.unit == "engine":
+            pointers = {"IN": buf["in0"].address, "OUT": buf["out"].address}
+            pointers |= {name: buf["consts"].address + offset for name, offset in t.consts.parts}
+            pointers |= {name: buf[name].address for name, _ in t.scratch}
+            self.stage(k).jobs.append(EngineRun(t, pointers, self.jobs))
+            self.jobs += 1
+        else:
+            self.stage(k).kernels.append(KernelRun(
+                t, tuple(buf[f"in{i}"].address for i in range(len(t.inputs))),
+                buf["out"].address, buf["consts"].address if t.consts else None))
+
+
+def _place_l2(tiled: Tiled) -> MemoryPlan:
+    plan = MemoryPlan(tiled.cluster)
+    g = tiled.lowered.graph
+    for name, tensor in tiled.tensors.items():
+        kind = ("input" if name in g.inputs else "output" if name in g.outputs
+                else "intermediate")
+        plan.place_l2(name, kind, tensor.shape[0] * tensor.shape[1])
+    for t in tiled.tiles:
+        if t.consts and t.consts.name not in plan.l2:
+            plan.place_l2(t.consts.name, "consts", t.consts.size)
+    return plan
+
+
+def schedule(tiled: Tiled) -> Schedule:
+    """Place every tile of ``tiled`` in a stage and its buffers in L1 (module docstring)."""
+    memory = _place_l2(tiled)
+    s = _Scheduler(tiled, memory)
+    for t in tiled.tiles:
+        s.place(t)
+    last = max(s.stages)
+    stages = [s.stages.get(k, Stage(k)) for k in range(last + 1)]
+    memory.place_l2("stamps", "stamps", 4 * len(stages))
+    number = 0
+    for st in stages:
+        for i, tr in enumerate(st.transfers):
+            number += 1
+            st.transfers[i] = Transfer(**{**tr.__dict__, "id": number})
+    out = Schedule(tiled, memory, stages, s.compute)
+    verify_schedule(out)
+    return out
+
+
+def verify_schedule(s: Schedule) -> None:
+    """Check the pipeline's rules: every tile computes once, in a stage after the stage that
+    loads its inputs (from L2 regions already stored), with its buffers live from the load to
+    the store; at most one engine job and one kernel per stage; transfers numbered in order
+    and inside their memories; and the memory plan (:func:`~.memory.verify_memory`). Raises
+    :class:`GraphError` naming the tile."""
+    verify_memory(s.memory)
+    names = [t.name for t in s.tiled.tiles]
+    done = [r.tile.name for st in s.stages for r in (*st.jobs, *st.kernels)]
+    if sorted(done) != sorted(names) or len(set(done)) != len(done):
+        raise GraphError("the stages do not compute every tile exactly once")
+    buffers = {b.name: b for b in s.memory.l1}
+    number = 0
+    for st in s.stages:
+        if len(st.jobs) > 1 or len(st.kernels) > 1:
+            raise GraphError(f"stage {st.index}: {len(st.jobs)} jobs and {len(st.kernels)} "
+                             "kernels; at most one of each")
+        for tr in st.transfers:
+            number += 1
+            if tr.id != number:
+                raise GraphError(f"stage {st.index}: transfer {tr.what} of {tr.tile!r} has id "
+                                 f"{tr.id}, expected {number}")
+            k = s.compute.get(tr.tile)
+            buf = buffers.get(f"{tr.tile}/{tr.what}")
+            if k is None or buf is None:
+                raise GraphError(f"stage {st.index}: transfer {tr.what} of an unknown tile "
+                                 f"{tr.tile!r}")
+            expected = k + 1 if tr.what == "out" else k - 1
+            if st.index != expected or not buf.first <= st.index <= buf.last:
+                raise GraphError(f"tile {tr.tile!r}: transfer {tr.what} in stage {st.index}, "
+                                 f"expected {expected} within its buffer's stages "
+                                 f"{buf.first}..{buf.last}")
+    for t in s.tiled.tiles:
+        k = s.compute[t.name]
+        for b in t.inputs:
+            if b.tensor in s.tiled.lowered.graph.inputs:
+                continue
+            writers = [s.compute[w.name] + 1 for w in s.tiled.tiles
+                       if w.output.tensor == b.tensor and w.output.r0 < b.r1
+                       and b.r0 < w.output.r1 and w.output.c0 < b.c1 and b.c0 < w.output.c1]
+            if not writers or max(writers) >= k - 1:
+                raise GraphError(f"tile {t.name!r} (stage {k}) loads {b} in stage {k - 1}, "
+                                 f"before its writers are stored (stages {writers})")
+        for name in (f"in{i}" for i in range(len(t.inputs))):
+            b = buffers[f"{t.name}/{name}"]
+            if (b.first, b.last) != (k - 1, k) or b.size < aligned(t.inputs[int(name[2:])].size):
+                raise GraphError(f"tile {t.name!r}: buffer {name} lives {b.first}..{b.last} "
+                                 f"with {b.size} bytes; expected {k - 1}..{k}")
+
