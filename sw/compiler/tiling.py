@@ -222,15 +222,16 @@ class _Tiler:
     def attention(self, task: EngineTask) -> list[list[Tile]]:
         op = task.op
         s, e = self.g.tensors[op.output].shape
-        self.max_size("S", s, op)
+        self.max_size("S", s, op, ": every query row takes all keys")
+        self.max_size("E", e, op)
         return [[self.engine(op.name, op, Block(op.inputs[0], 0, s, 0, e),
                              Block(op.output, 0, s, 0, e), _head_consts(op), task.job)]]
 
-    def max_size(self, what: str, size: int, op: Op) -> None:
+    def max_size(self, what: str, size: int, op: Op, why: str = "") -> None:
         if size > self.cfg.max_size:
             raise GraphError(f"op {op.name!r} ({op.kind}): {what} = {size} is over the "
                              f"engine's largest size max_tiles * M = {self.cfg.max_size}, and "
-                             f"this op cannot be split along {what}")
+                             f"this op cannot be split along {what}{why}")
 
     def feedforward(self, task: EngineTask) -> list[list[Tile]]:
         op, p = task.op, task.op.params
@@ -247,15 +248,16 @@ class _Tiler:
                                 replace(task.job, s=(r1 - r0) // self.m))
                     for r0, r1 in _spans(s, rows)])
         f1 = f"{op.name}.f1"
-        self.tensors[f1] = Tensor(f1, (s, f))
-        split = (self.linear(op, op.inputs[0], f1, (s, e, f), LinearParams(
-                     p.w1, p.b1, p.rq_f1, p.act, p.rq_act, p.gelu), "f1")
-                 + self.linear(op, f1, op.output, (s, f, e),
-                               LinearParams(p.w2, p.b2, p.rq_f2), "f2"))
-        if split:
-            candidates.append(split)
-        elif not candidates:
-            self.max_size("F", f, op)
+        first = self.linear(op, op.inputs[0], f1, (s, e, f), LinearParams(
+            p.w1, p.b1, p.rq_f1, p.act, p.rq_act, p.gelu), "f1")
+        second = self.linear(op, f1, op.output, (s, f, e), LinearParams(p.w2, p.b2, p.rq_f2),
+                             "f2")
+        if first and second:
+            self.tensors[f1] = Tensor(f1, (s, f))
+            candidates.append(first + second)
+        if not candidates:
+            self.max_size("F", f, op, ": it is the inner dimension of F2, and the engine "
+                          "keeps no partial sums")
         return candidates
 
     def linear(self, op: Op, x: str, y: str, sizes: tuple[int, int, int], p: LinearParams,
