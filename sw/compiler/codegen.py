@@ -7,8 +7,9 @@ Every core runs the same code, stage after stage (``sw.compiler.schedule``):
                 queue the stage's DMA transfers (stores first), retrying while the queue is full
     all cores:  the stage's kernel on this core's slice (elements, or rows for LayerNorm)
     core 0:     sleep until DMA DONE >= the stage's last transfer id and engine FINISHED >
-                the stage's job id; store the cycle counter at stamps + 4 * stage
+                the stage's job id
     all cores:  barrier
+    core 0:     store the cycle counter at stamps + 4 * stage
 
 After the last stage core 0 ends the run with exit code 0, or 2 if an engine job reported an
 error, 3 if a DMA transfer did. Registers: ``tp`` holds the core's id, ``s0`` the DMA's base
@@ -73,9 +74,14 @@ def _job(p: Program, run, label: str) -> None:
     p.sw("zero", REGMAP["TRIGGER"].offset, "s1")
 
 
-def _slice(p: Program, n: int, cores: int, label: str) -> None:
-    """``a2..a3``: this core's share of ``n`` items (``tp`` is its id)."""
+def _slice(p: Program, n: int, cores: int, label: str, unit: int = 1) -> None:
+    """``a2..a3``: this core's share of ``n`` items of ``unit`` bytes (``tp`` is its id).
+    Shares of elements are a multiple of 8 bytes and an odd number of L1 words, so that the
+    cores, sweeping their shares at the same pace, start in different banks."""
     chunk = -(-n // cores)
+    if unit == 1 and cores > 1:
+        chunk = -(-chunk // 8) * 8
+        chunk += 8 * (1 - (chunk // 8) % 2)
     p.li("t0", chunk).mul("a2", "tp", "t0").add("a3", "a2", "t0").li("t0", n)
     p.ble("a3", "t0", label).mv("a3", "t0")
     p.label(label)
@@ -86,7 +92,7 @@ def _kernel(p: Program, k: KernelRun, cores: int, tag: str) -> None:
     rows, cols = t.output.shape
     params = t.op.params
     if t.kernel == "layernorm":
-        _slice(p, rows, cores, f"{tag}_slice")
+        _slice(p, rows, cores, f"{tag}_slice", unit=cols)
         parts = dict(t.consts.parts)
         layernorm_code(p, params.rq, x=k.inputs[0], out=k.output, gamma=k.consts + parts["gamma"],
                        beta=k.consts + parts["beta"], e=cols, prefix=f"{tag}_")
@@ -117,10 +123,12 @@ def _stage(p: Program, st: Stage, cores: int, stamps: int) -> None:
     if st.jobs:
         p.li("t5", st.jobs[-1].index + 1)
         wait_until(p, f"{tag}_job_wait", "t3", REGMAP["FINISHED"].offset, "s1", "t5", "bgeu")
-    p.li("t0", CLUSTER_CTRL).lw("t1", CtrlReg.CYCLES, "t0")
-    p.li("t0", stamps + 4 * st.index).sw("t1", 0, "t0")
     p.label(f"{tag}_sync")
     barrier(p, f"{tag}_barrier")
+    p.bnez("tp", f"{tag}_end")
+    p.li("t0", CLUSTER_CTRL).lw("t1", CtrlReg.CYCLES, "t0")
+    p.li("t0", stamps + 4 * st.index).sw("t1", 0, "t0")
+    p.label(f"{tag}_end")
 
 
 def generate(s: Schedule, inputs: dict[str, np.ndarray]) -> Compiled:

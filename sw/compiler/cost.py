@@ -50,9 +50,9 @@ def engine_cycles(job: ItaJob, cfg: ITAConfig) -> int:
 
 
 #: Bytes the DMA moves per cycle (one 64-byte L2 word) and its cycles per transfer beyond
-#: that (L2 latency, queueing, the core's programming).
+#: that (measured on the cluster: an 8 KiB store takes a stage of 176 cycles).
 DMA_BYTES_PER_CYCLE = 64
-DMA_TRANSFER_CYCLES = 40
+DMA_TRANSFER_CYCLES = 20
 
 
 def dma_cycles(size: int, transfers: int) -> int:
@@ -60,30 +60,33 @@ def dma_cycles(size: int, transfers: int) -> int:
     return -(-size // DMA_BYTES_PER_CYCLE) + DMA_TRANSFER_CYCLES * transfers
 
 
-#: Cycles per element of each core kernel on one core (measured, docs/compiler.md), as
-#: (cycles per element, cycles per element per input beyond the first), and per row.
-KERNEL_CYCLES = {"residual_add": (23.0, 0.0, 0), "head_sum": (24.0, 5.0, 0),
-                 "layernorm": (54.7, 0.0, 0)}
-#: Cycles a stage of the schedule costs beyond its work: core 0 programs its transfers and
-#: jobs, waits for them and everybody meets at the barrier.
-STAGE_CYCLES = 150
-#: Cycles each core spends on a kernel call beyond its elements (slice, set-up, barrier).
-KERNEL_CALL_CYCLES = 60
+#: Cycles of each core kernel on the cluster per element on one core, as (cycles per
+#: element, more per input beyond the first, more per row), measured with ``tinyita run``
+#: on the default cluster (docs/compiler.md).
+KERNEL_CYCLES = {"residual_add": (11.6, 0.0, 0), "head_sum": (7.9, 2.5, 0),
+                 "layernorm": (30.1, 0.0, 225)}
+#: Cycles each core spends on a kernel call beyond its elements (its slice, the set-up).
+KERNEL_CALL_CYCLES = 50
 
 
 def kernel_cycles(kernel: str, shape: tuple[int, int], inputs: int, cores: int) -> int:
     """Cycles ``cores`` cores need for ``kernel`` over a (rows, columns) block with
-    ``inputs`` input blocks, the elements split evenly."""
+    ``inputs`` input blocks: the largest share (LayerNorm shares rows, the others elements)."""
     per, per_input, per_row = KERNEL_CYCLES[kernel]
     rows, cols = shape
-    unit = cols if kernel == "layernorm" else 1        # LayerNorm splits rows, others elements
-    units = -(-(rows * cols // unit) // cores)
-    return int(units * unit * (per + per_input * (inputs - 1)) + per_row * rows
-               + KERNEL_CALL_CYCLES)
+    if kernel == "layernorm":
+        share = -(-rows // cores)
+        return int(share * (cols * per + per_row) + KERNEL_CALL_CYCLES)
+    share = -(-rows * cols // cores)
+    return int(share * (per + per_input * (inputs - 1)) + KERNEL_CALL_CYCLES)
 
 
-#: Cycles core 0 takes to program an engine job (about 20 registers) before it starts.
-JOB_PROGRAM_CYCLES = 80
+#: Cycles a stage of the schedule costs beyond its work: core 0 waits, everybody meets at
+#: the barrier.
+STAGE_CYCLES = 30
+#: Cycles from a stage's start to its engine job's start: core 0 fetches the code that
+#: programs about 20 registers and writes them.
+JOB_PROGRAM_CYCLES = 120
 
 
 def stage_parts(stage, cluster) -> dict[str, int]:
