@@ -9,6 +9,7 @@ from pathlib import Path
 
 from hw.config import ClusterConfig
 from hw.ita.config import Activation, ITAConfig
+from sw.compiler.models import PARTS
 
 from .options import add_config, add_json, config_from, report
 from .verilog import CLUSTER
@@ -49,6 +50,8 @@ def _model(p: argparse.ArgumentParser) -> None:
                                 ("seed", 0, "seed of the weights and the input")):
         g.add_argument(f"--{name}", type=int, default=default, help=f"{what} (default {default})")
     g.add_argument("--act", choices=list(ACTIVATIONS), default="gelu")
+    g.add_argument("--part", choices=PARTS, default="encoder",
+                   help="the whole encoder, or only its first attention head (default encoder)")
     add_config(p, ClusterConfig, CLUSTER, docs_from=(ITAConfig,))
 
 
@@ -59,7 +62,7 @@ def _compile(args: argparse.Namespace):
     cluster = config_from(ClusterConfig, args)
     shape = EncoderShape(args.layers, args.seq, args.emb, args.heads, args.proj, args.ff,
                          ACTIVATIONS[args.act])
-    graph, inputs = random_encoder(shape, cluster.ita_config(), args.seed)
+    graph, inputs = random_encoder(shape, cluster.ita_config(), args.seed, args.part)
     return compile_graph(graph, cluster, inputs), inputs
 
 

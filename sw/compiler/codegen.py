@@ -3,8 +3,10 @@
 
 Every core runs the same code, stage after stage (``sw.compiler.schedule``):
 
-    core 0:     program and trigger the stage's engine job (ACQUIRE, context registers, TRIGGER)
+    core 0:     trigger the stage's engine job (TRIGGER)
                 queue the stage's DMA transfers (stores first), retrying while the queue is full
+                program the next stage's job into a free register context (ACQUIRE and the
+                context's registers) while this one runs
     all cores:  the stage's kernel on this core's slice (elements, or rows for LayerNorm)
     core 0:     sleep until DMA DONE >= the stage's last transfer id and engine FINISHED >
                 the stage's job id
@@ -67,11 +69,11 @@ def _transfer(p: Program, t: Transfer, label: str) -> None:
     p.label(label).lw("t2", DmaReg.START, "s0").beqz("t2", label)
 
 
-def _job(p: Program, run, label: str) -> None:
+def _program_job(p: Program, run, label: str) -> None:
+    """Acquire a register context and write the job's registers (not triggered)."""
     p.label(label).lw("t2", REGMAP["ACQUIRE"].offset, "s1").bltz("t2", label)
     for offset, value in run.tile.job.registers(run.pointers).items():
         p.li("t1", value & 0xFFFF_FFFF).sw("t1", offset, "s1")
-    p.sw("zero", REGMAP["TRIGGER"].offset, "s1")
 
 
 def _slice(p: Program, n: int, cores: int, label: str, unit: int = 1) -> None:
@@ -106,13 +108,15 @@ def _kernel(p: Program, k: KernelRun, cores: int, tag: str) -> None:
         raise GraphError(f"tile {t.name!r}: no code for kernel {t.kernel!r}")
 
 
-def _stage(p: Program, st: Stage, cores: int, stamps: int) -> None:
+def _stage(p: Program, st: Stage, following: Stage | None, cores: int, stamps: int) -> None:
     tag = f"s{st.index}"
     p.bnez("tp", f"{tag}_work")
-    for run in st.jobs:
-        _job(p, run, f"{tag}_acquire{run.index}")
+    if st.jobs:                             # programmed during the stage before
+        p.sw("zero", REGMAP["TRIGGER"].offset, "s1")
     for i, t in enumerate(st.transfers):
         _transfer(p, t, f"{tag}_dma{i}")
+    for run in following.jobs if following else ():
+        _program_job(p, run, f"{tag}_program{run.index}")
     p.label(f"{tag}_work")
     for i, k in enumerate(st.kernels):
         _kernel(p, k, cores, f"{tag}_k{i}")
@@ -138,8 +142,8 @@ def generate(s: Schedule, inputs: dict[str, np.ndarray]) -> Compiled:
     l2 = s.memory.l2
     p = Program()
     p.label("_start").csrr("tp", "mhartid").li("s0", DMA_BASE).li("s1", ENGINE_BASE)
-    for st in s.stages:
-        _stage(p, st, s.cluster.cores, l2["stamps"].address)
+    for st, following in zip(s.stages, [*s.stages[1:], None], strict=True):
+        _stage(p, st, following, s.cluster.cores, l2["stamps"].address)
     p.bnez("tp", "done")
     p.li("a1", exit_word(0))
     if any(st.jobs for st in s.stages):

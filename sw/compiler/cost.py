@@ -23,7 +23,7 @@ from hw.ita.steps import step_dims, step_list
 from sw.engine.job import ItaJob
 
 __all__ = ["issue_cycles", "engine_cycles", "ITAMAX_PAIR_CYCLES", "dma_cycles",
-           "kernel_cycles", "stage_parts", "predict", "STAGE_CYCLES", "JOB_PROGRAM_CYCLES",
+           "kernel_cycles", "stage_parts", "predict", "STAGE_CYCLES", "JOB_START_CYCLES",
            "DMA_BYTES_PER_CYCLE", "DMA_TRANSFER_CYCLES", "KERNEL_CYCLES"]
 
 #: Cycles the engine waits per QK/AV row pair (ITAMax between the logits and A).
@@ -84,17 +84,17 @@ def kernel_cycles(kernel: str, shape: tuple[int, int], inputs: int, cores: int) 
 #: Cycles a stage of the schedule costs beyond its work: core 0 waits, everybody meets at
 #: the barrier.
 STAGE_CYCLES = 30
-#: Cycles from a stage's start to its engine job's start: core 0 fetches the code that
-#: programs about 20 registers and writes them.
-JOB_PROGRAM_CYCLES = 120
+#: Cycles a job's stage takes beyond the job: core 0 triggers it (it was programmed during
+#: the stage before) and wakes up when it has finished (measured on the cluster).
+JOB_START_CYCLES = 66
 
 
 def stage_parts(stage, cluster) -> dict[str, int]:
     """Predicted cycles of each unit's work in a schedule stage (``sw.compiler.schedule``):
-    the engine (with its programming), the DMA and the cores."""
+    the engine (with its start), the DMA and the cores."""
     cfg = cluster.ita_config() if cluster.ita else None
     return {
-        "engine": sum(JOB_PROGRAM_CYCLES + engine_cycles(r.tile.job, cfg) for r in stage.jobs),
+        "engine": sum(JOB_START_CYCLES + engine_cycles(r.tile.job, cfg) for r in stage.jobs),
         "dma": sum(dma_cycles(t.size, 1) for t in stage.transfers),
         "cores": sum(kernel_cycles(k.tile.kernel, k.tile.output.shape, len(k.tile.inputs),
                                    cluster.cores) for k in stage.kernels),

@@ -8,9 +8,13 @@ import numpy as np
 from hw.ita.config import Activation, ITAConfig
 from sw.golden import float_encoder_layer, quantize_encoder, random_float_encoder
 
-from .graph import Graph, from_encoder
+from .graph import Graph, GraphBuilder, from_encoder
 
-__all__ = ["EncoderShape", "random_encoder"]
+__all__ = ["EncoderShape", "random_encoder", "PARTS"]
+
+#: What of the encoder to compile: all of it, or only its first layer's first attention head
+#: (the job ``tinyita bench cluster`` runs by hand).
+PARTS = ("encoder", "head")
 
 
 @dataclass(frozen=True)
@@ -33,10 +37,12 @@ class EncoderShape:
                 raise ValueError(f"EncoderShape.{name} = {value!r}: must be a positive int")
 
 
-def random_encoder(shape: EncoderShape, cfg: ITAConfig, seed: int = 0
+def random_encoder(shape: EncoderShape, cfg: ITAConfig, seed: int = 0, part: str = "encoder"
                    ) -> tuple[Graph, dict[str, np.ndarray]]:
-    """A random float encoder of ``shape`` quantized for ``cfg``, as a graph, and an int8
-    input ``x`` (quantized from a standard normal draw)."""
+    """A random float encoder of ``shape`` quantized for ``cfg``, as a graph (of ``part``, one
+    of :data:`PARTS`), and an int8 input ``x`` (quantized from a standard normal draw)."""
+    if part not in PARTS:
+        raise ValueError(f"part {part!r}: one of {', '.join(PARTS)}")
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(shape.seq, shape.emb))
     calib = x
@@ -47,4 +53,10 @@ def random_encoder(shape: EncoderShape, cfg: ITAConfig, seed: int = 0
         first = first or q
         layers.append(q.params)
         calib = float_encoder_layer(calib, fe)["out"]
-    return from_encoder(layers, shape.seq), {"x": first.quantize_input(x)}
+    inputs = {"x": first.quantize_input(x)}
+    if part == "head":
+        b = GraphBuilder()
+        b.output(b.op("attention_head", [b.input("x", (shape.seq, shape.emb))],
+                      layers[0].heads[0], "head"))
+        return b.build(), inputs
+    return from_encoder(layers, shape.seq), inputs
