@@ -30,6 +30,7 @@ from sw.kernels.asm import barrier, dma_error, exit_word, wait_until
 from sw.kernels.head_sum import head_sum_code
 from sw.kernels.layernorm import layernorm_code
 from sw.kernels.residual import residual_add_code
+from sw.kernels.transpose import transpose_code
 from sw.rv32 import Image, Program
 
 from .cost import predict
@@ -101,6 +102,9 @@ def _kernel(p: Program, k: KernelRun, cores: int, tag: str) -> None:
     elif t.kernel == "residual_add":
         _slice(p, rows * cols, cores, f"{tag}_slice")
         residual_add_code(p, params, k.inputs[0], k.inputs[1], k.output, f"{tag}_")
+    elif t.kernel == "transpose":
+        _slice(p, rows, cores, f"{tag}_slice", unit=cols)
+        transpose_code(p, k.inputs[0], k.output, cols, rows, f"{tag}_")
     elif t.kernel == "head_sum":
         _slice(p, rows * cols, cores, f"{tag}_slice")
         head_sum_code(p, params, list(k.inputs), k.output, f"{tag}_")

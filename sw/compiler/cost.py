@@ -64,7 +64,9 @@ def dma_cycles(size: int, transfers: int) -> int:
 #: element, more per input beyond the first, more per row), measured with ``tinyita run``
 #: on the default cluster (docs/compiler.md).
 KERNEL_CYCLES = {"residual_add": (11.6, 0.0, 0), "head_sum": (7.9, 2.5, 0),
-                 "layernorm": (30.1, 0.0, 225)}
+                 "layernorm": (30.1, 0.0, 225), "transpose": (3.0, 0.0, 20)}
+#: The kernels whose cores share rows of the output (the others share elements).
+ROW_KERNELS = ("layernorm", "transpose")
 #: Cycles each core spends on a kernel call beyond its elements (its slice, the set-up).
 KERNEL_CALL_CYCLES = 50
 
@@ -74,7 +76,7 @@ def kernel_cycles(kernel: str, shape: tuple[int, int], inputs: int, cores: int) 
     ``inputs`` input blocks: the largest share (LayerNorm shares rows, the others elements)."""
     per, per_input, per_row = KERNEL_CYCLES[kernel]
     rows, cols = shape
-    if kernel == "layernorm":
+    if kernel in ROW_KERNELS:
         share = -(-rows // cores)
         return int(share * (cols * per + per_row) + KERNEL_CALL_CYCLES)
     share = -(-rows * cols // cores)

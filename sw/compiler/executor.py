@@ -28,8 +28,10 @@ from sw.golden import (
     feedforward,
     layernorm,
     linear,
+    matmul_step,
     residual_add,
 )
+from sw.golden.itamax import itamax_stages
 from sw.golden.norm import LayerNormParams
 
 from .codegen import Compiled
@@ -104,7 +106,8 @@ def _matrix_extents(run: EngineRun, m: int) -> dict[str, tuple[int, int, bool]]:
     out = {}
     for (mode, name), (rows, cols) in EXTENTS.items():
         if mode is Mode(j.mode):
-            written = name.startswith("T") or name == "OUT"
+            t = run.tile
+            written = name == t.writes or name in dict(t.scratch)
             out[name] = (size[rows], 0 if cols == "bias" else size[cols], written)
     return out
 
@@ -181,6 +184,11 @@ def _run_engine(mem: _Memory, run: EngineRun, cfg) -> None:
         r = feedforward(get("IN"), p, cfg=cfg)
         put("T0", r.f1.out)
         put("OUT", r.out)
+    elif mode is Mode.SINGLE_ATTENTION:
+        qk = matmul_step(get("T0"), get("T1").T, None, j.rq[3], cfg=cfg)
+        a = itamax_stages(qk.out, group=cfg.n, k=cfg.softmax_shift).a
+        put("T3", qk.out)
+        put("T4", matmul_step(a, get("T2").T, None, j.rq[4], a_unsigned=True, cfg=cfg).out)
     elif mode is Mode.LINEAR:
         put("OUT", linear(get("IN"), get("W0").T, get("B0"), j.rq[6], j.act, j.act_rq, j.gelu,
                           cfg=cfg).out)
@@ -198,6 +206,8 @@ def _run_kernel(mem: _Memory, k: KernelRun) -> None:
         y = residual_add(xs[0], xs[1], p)
     elif t.kernel == "head_sum":
         y = p(np.sum(xs, axis=0))
+    elif t.kernel == "transpose":
+        y = xs[0].T
     elif t.kernel == "layernorm":
         parts = dict(t.consts.parts)
         gamma = mem.read(k.consts + parts["gamma"], cols, what).view(np.int8).astype(np.int64)
@@ -205,7 +215,7 @@ def _run_kernel(mem: _Memory, k: KernelRun) -> None:
         y = layernorm(xs[0], LayerNormParams(gamma, beta, p.rq))
     else:
         raise ExecutionError(f"{what}: unknown kernel")
-    mem.write(k.output, np.asarray(y, dtype=np.int8))
+    mem.write(k.output, np.ascontiguousarray(y, dtype=np.int8))
 
 
 def read_tensors(compiled: Compiled, read) -> dict[str, np.ndarray]:

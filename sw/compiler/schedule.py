@@ -175,8 +175,11 @@ class _Scheduler:
             t.name, "out", out, tensors[out.tensor].shape[1], l2[out.tensor].address,
             buf["out"].address, False))
         if t.unit == "engine":
-            pointers = {"IN": buf["in0"].address, "OUT": buf["out"].address}
-            pointers |= {name: buf["consts"].address + offset for name, offset in t.consts.parts}
+            pointers = {name: buf[f"in{i}"].address for i, name in enumerate(t.reads)}
+            pointers[t.writes] = buf["out"].address
+            if t.consts:
+                pointers |= {name: buf["consts"].address + offset
+                             for name, offset in t.consts.parts}
             pointers |= {name: buf[name].address for name, _ in t.scratch}
             self.stage(k).jobs.append(EngineRun(t, pointers, self.jobs))
             self.jobs += 1

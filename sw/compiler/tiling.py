@@ -31,7 +31,7 @@ import numpy as np
 from hw.config import ClusterConfig
 from hw.hwpe.layout import EXTENTS
 from hw.ita.config import Mode
-from sw.engine.job import ItaJob, linear_job
+from sw.engine.job import ItaJob, linear_job, single_attention_job
 
 from .cost import STAGE_CYCLES, dma_cycles, engine_cycles, kernel_cycles
 from .graph import GraphError, LinearParams, Op, Tensor
@@ -99,6 +99,9 @@ class Tile:
     kernel: str | None = None       #: the cores' kernel
     #: the engine's intermediates this tile needs in L1: (pointer, bytes)
     scratch: tuple[tuple[str, int], ...] = ()
+    #: the engine's pointers of the input blocks, in order, and of the output block
+    reads: tuple[str, ...] = ("IN",)
+    writes: str = "OUT"
 
     @property
     def footprint(self) -> int:
@@ -187,10 +190,14 @@ class _Tiler:
         self.m = self.cfg.m
         self.tensors = dict(lowered.graph.tensors)
 
-    def engine(self, name: str, op: Op, x: Block, y: Block, consts: Consts, job: ItaJob
-               ) -> Tile:
-        scratch = tuple((k, v) for k, v in extents(job, self.m).items() if k.startswith("T"))
-        return Tile(name, op, "engine", (x,), y, consts, job, scratch=scratch)
+    def engine(self, name: str, op: Op, x: Block | tuple[Block, ...], y: Block,
+               consts: Consts | None, job: ItaJob, reads: tuple[str, ...] = ("IN",),
+               writes: str = "OUT") -> Tile:
+        xs = x if isinstance(x, tuple) else (x,)
+        scratch = tuple((k, v) for k, v in extents(job, self.m).items()
+                        if k.startswith("T") and k not in reads and k != writes)
+        return Tile(name, op, "engine", xs, y, consts, job, scratch=scratch, reads=reads,
+                    writes=writes)
 
     def cost(self, tiles: list[Tile]) -> int:
         """Predicted cycles of a tiling run as a pipeline: a tile computes while the next
@@ -224,8 +231,38 @@ class _Tiler:
         s, e = self.g.tensors[op.output].shape
         self.max_size("S", s, op, ": every query row takes all keys")
         self.max_size("E", e, op)
-        return [[self.engine(op.name, op, Block(op.inputs[0], 0, s, 0, e),
-                             Block(op.output, 0, s, 0, e), _head_consts(op), task.job)]]
+        whole = [self.engine(op.name, op, Block(op.inputs[0], 0, s, 0, e),
+                             Block(op.output, 0, s, 0, e), _head_consts(op), task.job)]
+        return [whole, self.attention_steps(task)]
+
+    def attention_steps(self, task: EngineTask) -> list[Tile]:
+        """A head step by step: Q, K and V as Linear jobs, V transposed on the cores, QK,
+        ITAMax and AV as one Single-attention job, and the output projection as Linear
+        jobs; Q, K, V, V^T and O go through L2."""
+        op, h = task.op, task.op.params
+        x = op.inputs[0]
+        s, e = self.g.tensors[op.output].shape
+        pr = h.proj
+        names = {part: f"{op.name}.{part}" for part in ("q", "k", "v", "vt", "o")}
+        for part, shape in (("q", (s, pr)), ("k", (s, pr)), ("v", (s, pr)), ("vt", (pr, s)),
+                            ("o", (s, pr))):
+            self.tensors[names[part]] = Tensor(names[part], shape)
+        tiles = []
+        for part, w, b, rq in (("q", h.wq, h.bq, h.rq_q), ("k", h.wk, h.bk, h.rq_k),
+                               ("v", h.wv, h.bv, h.rq_v)):
+            tiles += self.linear(op, x, names[part], (s, e, pr), LinearParams(w, b, rq), part)
+        rows = max(1, -(-s // 2))
+        tiles += [Tile(f"{op.name}.vt[{r0}:{r1}]", op, "cores",
+                       (Block(names["v"], r0, r1, 0, pr),), Block(names["vt"], 0, pr, r0, r1),
+                       None, kernel="transpose") for r0, r1 in _spans(s, rows)]
+        whole = {part: Block(name, 0, self.tensors[name].shape[0], 0,
+                             self.tensors[name].shape[1]) for part, name in names.items()}
+        tiles.append(self.engine(
+            f"{op.name}.attention", op, (whole["q"], whole["k"], whole["vt"]), whole["o"], None,
+            single_attention_job(self.cfg, s, pr, h.rq_qk, h.rq_av), ("T0", "T1", "T2"), "T4"))
+        tiles += self.linear(op, names["o"], op.output, (s, pr, e),
+                             LinearParams(h.wo, h.bo, h.rq_ow), "ow")
+        return tiles
 
     def max_size(self, what: str, size: int, op: Op, why: str = "") -> None:
         if size > self.cfg.max_size:
@@ -288,12 +325,12 @@ class _Tiler:
         if task.kernel == "layernorm":
             consts = _blob(f"{op.name}.gb", [("gamma", op.params.gamma),
                                              ("beta", op.params.beta)])
-        step = max(1, s // 64)
+        sizes = sorted({-(-s // n) for n in range(1, min(s, 16) + 1)}, reverse=True)
         return [[Tile(f"{op.name}[{r0}:{r1}]", op, "cores",
                       tuple(Block(t, r0, r1, 0, e) for t in op.inputs),
                       Block(op.output, r0, r1, 0, e), consts, kernel=task.kernel)
                  for r0, r1 in _spans(s, rows)]
-                for rows in range(s, 0, -step)]
+                for rows in sizes]
 
 
 def tile(lowered: Lowered, cluster: ClusterConfig) -> Tiled:
@@ -344,15 +381,17 @@ def verify_tiled(tiled: Tiled) -> None:
             raise GraphError(f"{where}: needs {t.footprint} bytes of L1; the cluster has "
                              f"{tiled.cluster.l1_bytes}")
         if t.job is not None:
-            j, (rows, cols) = t.job, t.output.shape
-            inner = t.inputs[0].shape[1]
-            sizes = {Mode.ATTENTION: (j.s, j.e), Mode.FEEDFORWARD: (j.s, j.e),
-                     Mode.LINEAR: (j.s, j.p)}[Mode(j.mode)]
-            if (tuple(v * cfg.m for v in sizes) != (rows, cols) or j.e * cfg.m != inner
-                    or max(j.s, j.e, j.p, j.f) > cfg.max_tiles):
+            j, m = t.job, cfg.m
+            s, e, p = j.s * m, j.e * m, j.p * m
+            expected = {Mode.ATTENTION: ([(s, e)], (s, e)), Mode.FEEDFORWARD: ([(s, e)], (s, e)),
+                        Mode.LINEAR: ([(s, e)], (s, p)),
+                        Mode.SINGLE_ATTENTION: ([(s, p), (s, p), (p, s)], (s, p))}[Mode(j.mode)]
+            got = ([b.shape for b in t.inputs], t.output.shape)
+            if got != expected or max(j.s, j.e, j.p, j.f) > cfg.max_tiles:
                 raise GraphError(f"{where}: job {j.mode.name} S={j.s} E={j.e} P={j.p} F={j.f} "
-                                 f"tiles does not match its blocks {t.inputs[0]} -> {t.output} "
-                                 f"with M = {cfg.m}, max_tiles = {cfg.max_tiles}")
+                                 f"tiles expects blocks {expected[0]} -> {expected[1]}, the tile "
+                                 f"has {got[0]} -> {got[1]} (M = {m}, max_tiles = "
+                                 f"{cfg.max_tiles})")
     for op in tiled.lowered.graph.ops:
         cover = written.get(op.output)
         if cover is None or not (cover == 1).all():

@@ -9,7 +9,7 @@ from sw.golden import FFNParams, GeluConstants, HeadParams, Requant
 from sw.golden.layers import PASS
 
 __all__ = ["ItaJob", "RQ_REGISTERS", "SizeError", "tiles", "attention_job", "feedforward_job",
-           "linear_job"]
+           "linear_job", "single_attention_job"]
 
 #: The HWPE register of each of the job's eight requantizers (in ``rq`` order), and the
 #: activation's.
@@ -84,3 +84,10 @@ def linear_job(cfg: ITAConfig, seq: int, w_shape: tuple[int, int], rq: Requant,
     """The Linear job of one matrix step (weights ``w_shape`` = (E, P)) on ``seq`` rows."""
     return ItaJob(Mode.LINEAR, tiles(cfg, "S", seq), tiles(cfg, "E", w_shape[0]),
                   tiles(cfg, "P", w_shape[1]), 1, (PASS,) * 6 + (rq, PASS), act, rq_act, gelu)
+
+
+def single_attention_job(cfg: ITAConfig, seq: int, proj: int, rq_qk: Requant, rq_av: Requant
+                         ) -> ItaJob:
+    """The Single-attention job (QK, ITAMax, AV) on Q and K of ``seq`` x ``proj`` and V^T."""
+    return ItaJob(Mode.SINGLE_ATTENTION, tiles(cfg, "S", seq), 1, tiles(cfg, "P", proj), 1,
+                  (PASS, PASS, PASS, rq_qk, rq_av, PASS, PASS, PASS))

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hw.ita.config import Activation, ITAConfig, Mode
+from hw.ita.config import Activation, ITAConfig
 from hw.ita.steps import BIAS_STEPS, StepKind, step_list
-from sw.engine.job import ItaJob, attention_job, feedforward_job, linear_job
+from sw.engine.job import ItaJob, attention_job, feedforward_job, linear_job, single_attention_job
 from sw.golden import (
     FFNParams,
     FFNResult,
@@ -31,7 +31,6 @@ from sw.golden import (
     Requant,
     StepResult,
 )
-from sw.golden.layers import PASS
 
 __all__ = ["ItaJob", "StepData", "Streams", "attention_steps", "feedforward_steps",
            "linear_steps", "single_attention_steps", "build_streams", "output_matrix"]
@@ -81,10 +80,8 @@ def single_attention_steps(q: np.ndarray, k: np.ndarray, v: np.ndarray, rq_qk: R
                            rq_av: Requant, qk: StepResult, av: StepResult, cfg: ITAConfig
                            ) -> tuple[ItaJob, list[StepData]]:
     """Job and steps of Single-attention (QK, ITAMax, AV on given Q, K, V)."""
-    m = cfg.m
-    rq = (PASS, PASS, PASS, rq_qk, rq_av, PASS, PASS, PASS)
-    job = ItaJob(Mode.SINGLE_ATTENTION, q.shape[0] // m, 1, q.shape[1] // m, 1, rq)
-    return job, _pairs(q, k, v, qk, av, m)
+    job = single_attention_job(cfg, q.shape[0], q.shape[1], rq_qk, rq_av)
+    return job, _pairs(q, k, v, qk, av, cfg.m)
 
 
 def feedforward_steps(x: np.ndarray, p: FFNParams, r: FFNResult, cfg: ITAConfig

@@ -18,6 +18,8 @@ CASES = {
     "two layers, 4 cores, N=8, M=32, 64 KiB": (SMALL, EncoderShape(
         layers=2, seq=64, emb=64, heads=2, proj=32, ff=128)),
     "split feed-forward": (SMALL, EncoderShape(seq=128, emb=64, heads=1, proj=32, ff=256)),
+    "a head step by step": (ClusterConfig(), EncoderShape(seq=128, emb=256, heads=1, proj=64,
+                                                          ff=256)),
 }
 
 
@@ -31,4 +33,6 @@ def test_compiled_encoder_is_bit_exact_on_the_cluster(case):
     assert r["exit_code"] == 0, r
     check_tensors(compiled, r["tensors"], inputs)
     assert len(r["stage_cycles"]) == len(compiled.schedule.stages)
+    kinds = {t.kernel or t.job.mode.name for t in compiled.schedule.tiled.tiles}
+    assert case != "a head step by step" or {"transpose", "SINGLE_ATTENTION"} <= kinds
     assert sum(r["stage_cycles"]) <= r["cycles"]
