@@ -93,12 +93,13 @@ def _slice(p: Program, n: int, cores: int, label: str, unit: int = 1) -> None:
 def _kernel(p: Program, k: KernelRun, cores: int, tag: str) -> None:
     t = k.tile
     rows, cols = t.output.shape
-    params = t.op.params
-    if t.kernel == "layernorm":
-        _slice(p, rows, cores, f"{tag}_slice", unit=cols)
+    params = t.params
+    if t.kernel == "layernorm":                 # rows tp, tp + cores, ...
+        p.mv("a2", "tp").li("a3", rows)
         parts = dict(t.consts.parts)
         layernorm_code(p, params.rq, x=k.inputs[0], out=k.output, gamma=k.consts + parts["gamma"],
-                       beta=k.consts + parts["beta"], e=cols, prefix=f"{tag}_")
+                       beta=k.consts + parts["beta"], e=cols, prefix=f"{tag}_", step=cores,
+                       rotate=cols // cores // 4 * 4)
     elif t.kernel == "residual_add":
         _slice(p, rows * cols, cores, f"{tag}_slice")
         residual_add_code(p, params, k.inputs[0], k.inputs[1], k.output, f"{tag}_")

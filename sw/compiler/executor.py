@@ -201,7 +201,7 @@ def _run_kernel(mem: _Memory, k: KernelRun) -> None:
     rows, cols = t.output.shape
     xs = [_int8(mem.read(a, b.size, what), *b.shape) for a, b in zip(k.inputs, t.inputs,
                                                                      strict=True)]
-    p = t.op.params
+    p = t.params
     if t.kernel == "residual_add":
         y = residual_add(xs[0], xs[1], p)
     elif t.kernel == "head_sum":

@@ -74,6 +74,10 @@ class MemoryPlan:
         if name in self.l2:
             raise GraphError(f"L2 region {name!r} is placed twice")
         address = (self.data_start - size) // ALIGN * ALIGN
+        base, end = self.cluster.l2_range
+        if address < base:
+            raise GraphError(f"the program's data needs more than {end - address} bytes of L2 "
+                             f"(placing {name!r}); the cluster has {self.cluster.l2_bytes}")
         region = self.l2[name] = Region(name, kind, address, size)
         return region
 
@@ -93,12 +97,15 @@ class L1Allocator:
     def __init__(self, plan: MemoryPlan):
         self.plan = plan
         self.base, self.end = plan.cluster.l1_range
+        self.live: dict[int, list[Buffer]] = {}        # the buffers live in each stage
 
     def find(self, size: int, first: int, last: int, taken: list[Buffer] = ()) -> int | None:
         """The lowest address where ``size`` bytes are free in stages ``first..last`` (also
         avoiding ``taken``, buffers about to be added), or None."""
         probe = Buffer("", 0, 0, first, last)
-        busy = sorted((b.address, b.end) for b in [*self.plan.l1, *taken] if b.live_with(probe))
+        near = {id(b): b for k in range(first, last + 1) for b in self.live.get(k, ())}
+        busy = sorted((b.address, b.end) for b in [*near.values(), *taken]
+                      if b.live_with(probe))
         address = self.base
         for start, end in busy:
             if address + size <= start:
@@ -115,6 +122,9 @@ class L1Allocator:
                 return None
             placed.append(Buffer(name, address, aligned(size), first, last))
         self.plan.l1 += placed
+        for b in placed:
+            for k in range(b.first, b.last + 1):
+                self.live.setdefault(k, []).append(b)
         return placed
 
 

@@ -126,39 +126,45 @@ class _Scheduler:
         self.alloc = L1Allocator(memory)
         self.stages: dict[int, Stage] = {}
         self.compute: dict[str, int] = {}
-        self.last: dict[str, int] = {"engine": 0, "cores": 0}
-        #: per tensor, the (block, stage after which it is in L2) of every tile output
-        self.ready: dict[str, list[tuple[Block, int]]] = {}
         self.jobs = 0
+        writers: dict[str, list[Tile]] = {}
+        for t in tiled.tiles:
+            writers.setdefault(t.output.tensor, []).append(t)
+        #: the tiles whose outputs each tile reads
+        self.producers = {t.name: [w for b in t.inputs for w in writers.get(b.tensor, ())
+                                   if _overlap(w.output, b)] for t in tiled.tiles}
+        for t in tiled.tiles:
+            for b in t.inputs:
+                if b.tensor not in tiled.lowered.graph.inputs and not any(
+                        _overlap(w.output, b) for w in writers.get(b.tensor, ())):
+                    raise GraphError(f"tile {t.name!r} reads {b}, which no tile writes")
 
     def stage(self, k: int) -> Stage:
         return self.stages.setdefault(k, Stage(k))
 
-    def available(self, b: Block) -> int:
-        """The first stage in which ``b`` can be loaded from L2."""
-        if b.tensor in self.tiled.lowered.graph.inputs:
-            return 0
-        stages = [k for p, k in self.ready.get(b.tensor, ())
-                  if p.r0 < b.r1 and b.r0 < p.r1 and p.c0 < b.c1 and b.c0 < p.c1]
-        if not stages:
-            raise GraphError(f"block {b} is read before any tile writes it")
-        return max(stages) + 1
+    def earliest(self, t: Tile) -> int | None:
+        """The first stage ``t`` can compute in: three after each producer's (its store, then
+        the load), or None while a producer is not placed."""
+        k = 1
+        for w in self.producers[t.name]:
+            if w.name not in self.compute:
+                return None
+            k = max(k, self.compute[w.name] + 3)
+        return k
 
-    def place(self, t: Tile) -> None:
-        k = max([self.last[t.unit] + 1] + [self.available(b) + 1 for b in t.inputs])
-        while True:
-            requests = [(f"{t.name}/in{i}", b.size, k - 1, k) for i, b in enumerate(t.inputs)]
-            if t.consts:
-                requests.append((f"{t.name}/consts", t.consts.size, k - 1, k))
-            requests += [(f"{t.name}/{name}", size, k, k) for name, size in t.scratch]
-            requests.append((f"{t.name}/out", t.output.size, k, k + 1))
-            buffers = self.alloc.place(requests)
-            if buffers is not None:
-                break
-            k += 1
-        self.last[t.unit] = self.compute[t.name] = k
-        self.ready.setdefault(t.output.tensor, []).append((t.output, k + 1))
+    def place(self, t: Tile, k: int) -> bool:
+        """Compute ``t`` in stage ``k`` if its buffers fit L1 there."""
+        requests = [(f"{t.name}/in{i}", b.size, k - 1, k) for i, b in enumerate(t.inputs)]
+        if t.consts:
+            requests.append((f"{t.name}/consts", t.consts.size, k - 1, k))
+        requests += [(f"{t.name}/{name}", size, k, k) for name, size in t.scratch]
+        requests.append((f"{t.name}/out", t.output.size, k, k + 1))
+        buffers = self.alloc.place(requests)
+        if buffers is None:
+            return False
+        self.compute[t.name] = k
         self.emit(t, k, {b.name.split("/")[1]: b for b in buffers})
+        return True
 
     def emit(self, t: Tile, k: int, buf: dict[str, Buffer]) -> None:
         l2, tensors = self.memory.l2, self.tiled.tensors
@@ -189,6 +195,10 @@ class _Scheduler:
                 buf["out"].address, buf["consts"].address if t.consts else None))
 
 
+def _overlap(a: Block, b: Block) -> bool:
+    return a.tensor == b.tensor and a.r0 < b.r1 and b.r0 < a.r1 and a.c0 < b.c1 and b.c0 < a.c1
+
+
 def _place_l2(tiled: Tiled) -> MemoryPlan:
     plan = MemoryPlan(tiled.cluster)
     g = tiled.lowered.graph
@@ -206,8 +216,17 @@ def schedule(tiled: Tiled) -> Schedule:
     """Place every tile of ``tiled`` in a stage and its buffers in L1 (module docstring)."""
     memory = _place_l2(tiled)
     s = _Scheduler(tiled, memory)
-    for t in tiled.tiles:
-        s.place(t)
+    pending, k = list(tiled.tiles), 1
+    while pending:                  # list scheduling: per unit, the first ready tile that fits
+        for unit in ("engine", "cores"):
+            for t in pending:
+                if t.unit == unit and (s.earliest(t) or k + 1) <= k and s.place(t, k):
+                    pending.remove(t)
+                    break
+        k += 1
+        if k > 4 * len(tiled.tiles) + 8:
+            raise GraphError(f"no stage fits tile {pending[0].name!r} ({pending[0].footprint} "
+                             f"bytes of L1, the cluster has {tiled.cluster.l1_bytes})")
     last = max(s.stages)
     stages = [s.stages.get(k, Stage(k)) for k in range(last + 1)]
     memory.place_l2("stamps", "stamps", 4 * len(stages))

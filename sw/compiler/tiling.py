@@ -102,6 +102,8 @@ class Tile:
     #: the engine's pointers of the input blocks, in order, and of the output block
     reads: tuple[str, ...] = ("IN",)
     writes: str = "OUT"
+    #: the kernel's constants (``sw.golden`` parameters: ``AddParams``, a ``Requant``, ...)
+    params: object = None
 
     @property
     def footprint(self) -> int:
@@ -254,7 +256,7 @@ class _Tiler:
         rows = max(1, -(-s // 2))
         tiles += [Tile(f"{op.name}.vt[{r0}:{r1}]", op, "cores",
                        (Block(names["v"], r0, r1, 0, pr),), Block(names["vt"], 0, pr, r0, r1),
-                       None, kernel="transpose") for r0, r1 in _spans(s, rows)]
+                       None, kernel="transpose", params=None) for r0, r1 in _spans(s, rows)]
         whole = {part: Block(name, 0, self.tensors[name].shape[0], 0,
                              self.tensors[name].shape[1]) for part, name in names.items()}
         tiles.append(self.engine(
@@ -276,7 +278,7 @@ class _Tiler:
         f = p.w1.shape[1]
         self.max_size("E", e, op)
         candidates = []
-        if f <= self.cfg.max_size:
+        if f <= self.cfg.max_size and not p.f2_chunks:
             consts = _ffn_consts(op)
             for rows in _choices(s, self.m, self.cfg.max_size):
                 candidates.append([
@@ -287,8 +289,19 @@ class _Tiler:
         f1 = f"{op.name}.f1"
         first = self.linear(op, op.inputs[0], f1, (s, e, f), LinearParams(
             p.w1, p.b1, p.rq_f1, p.act, p.rq_act, p.gelu), "f1")
-        second = self.linear(op, f1, op.output, (s, f, e), LinearParams(p.w2, p.b2, p.rq_f2),
-                             "f2")
+        if p.f2_chunks:                 # F2 by chunks of F, summed on the cores
+            second, parts = [], []
+            for c, ((a, b), rq) in enumerate(zip(p.chunk_spans(), p.f2_chunks, strict=True)):
+                parts.append(f"{op.name}.f2c{c}")
+                self.tensors[parts[-1]] = Tensor(parts[-1], (s, e))
+                bias = p.b2 if c == 0 else np.zeros_like(p.b2)
+                second += self.linear(op, f1, parts[-1], (s, b - a, e),
+                                      LinearParams(p.w2[a:b], bias, rq), f"f2c{c}", x_c0=a)
+            second += min(self.rows(op, f"{op.name}.sum", "head_sum", parts, op.output,
+                                    (s, e), p.rq_f2), key=self.cost)
+        else:
+            second = self.linear(op, f1, op.output, (s, f, e),
+                                 LinearParams(p.w2, p.b2, p.rq_f2), "f2")
         if first and second:
             self.tensors[f1] = Tensor(f1, (s, f))
             candidates.append(first + second)
@@ -298,9 +311,10 @@ class _Tiler:
         return candidates
 
     def linear(self, op: Op, x: str, y: str, sizes: tuple[int, int, int], p: LinearParams,
-               part: str = "") -> list[Tile]:
-        """The best row x column tiling of one linear step ``y = x W`` (sizes S, E, P), or []
-        when its inner dimension is too large for the engine."""
+               part: str = "", x_c0: int = 0) -> list[Tile]:
+        """The best row x column tiling of one linear step ``y = x W`` (sizes S, E, P; ``x``
+        from its column ``x_c0``), or [] when its inner dimension is too large for the
+        engine."""
         s, e, cols = sizes
         if e > self.cfg.max_size:
             return []
@@ -309,7 +323,8 @@ class _Tiler:
         for rows in _choices(s, self.m, self.cfg.max_size):
             for width in _choices(cols, self.m, self.cfg.max_size):
                 options.append([
-                    self.engine(f"{name}[{r0}:{r1},{c0}:{c1}]", op, Block(x, r0, r1, 0, e),
+                    self.engine(f"{name}[{r0}:{r1},{c0}:{c1}]", op,
+                                Block(x, r0, r1, x_c0, x_c0 + e),
                                 Block(y, r0, r1, c0, c1), _linear_consts(name, p.w, p.b, c0, c1),
                                 linear_job(self.cfg, r1 - r0, (e, c1 - c0), p.rq, p.act,
                                            p.rq_act, p.gelu))
@@ -320,15 +335,22 @@ class _Tiler:
     # --- core tasks -----------------------------------------------------------------------
     def kernel(self, task: CoreTask) -> list[list[Tile]]:
         op = task.op
-        s, e = task.rows, task.cols
         consts = None
         if task.kernel == "layernorm":
             consts = _blob(f"{op.name}.gb", [("gamma", op.params.gamma),
                                              ("beta", op.params.beta)])
+        return self.rows(op, op.name, task.kernel, list(op.inputs), op.output,
+                         (task.rows, task.cols), op.params, consts)
+
+    def rows(self, op: Op, name: str, kernel: str, inputs: list[str], output: str,
+             shape: tuple[int, int], params: object, consts: Consts | None = None
+             ) -> list[list[Tile]]:
+        """Tilings of a core kernel by rows: 1 to 16 tiles of equal rows."""
+        s, e = shape
         sizes = sorted({-(-s // n) for n in range(1, min(s, 16) + 1)}, reverse=True)
-        return [[Tile(f"{op.name}[{r0}:{r1}]", op, "cores",
-                      tuple(Block(t, r0, r1, 0, e) for t in op.inputs),
-                      Block(op.output, r0, r1, 0, e), consts, kernel=task.kernel)
+        return [[Tile(f"{name}[{r0}:{r1}]", op, "cores",
+                      tuple(Block(t, r0, r1, 0, e) for t in inputs),
+                      Block(output, r0, r1, 0, e), consts, kernel=kernel, params=params)
                  for r0, r1 in _spans(s, rows)]
                 for rows in sizes]
 

@@ -168,7 +168,13 @@ def multi_head_attention(x, heads: list[HeadParams], head_sum: Requant, *,
 @dataclass(frozen=True)
 class FFNParams:
     """Weights and constants of a feed-forward block: ``w1`` (E, F), ``w2`` (F, E) int8,
-    biases ``b1`` (F,), ``b2`` (E,), requantizers, the activation and its constants."""
+    biases ``b1`` (F,), ``b2`` (E,), requantizers, the activation and its constants.
+
+    ``f2_chunks``, when not empty, splits F2 along its inner dimension F into that many equal
+    chunks, for an F over the engine's largest size (its accumulator holds no longer sums):
+    chunk ``c`` is ``f2_chunks[c](F1[:, chunk] W2[chunk] + (b2 if c == 0))``, and F2 is
+    ``rq_f2`` of the sum of the chunks' int8 outputs, as the head sum is of the heads'.
+    """
 
     w1: np.ndarray
     b1: np.ndarray
@@ -179,6 +185,14 @@ class FFNParams:
     act: Activation = Activation.IDENTITY
     rq_act: Requant = PASS
     gelu: GeluConstants | None = None
+    f2_chunks: tuple[Requant, ...] = ()
+
+    def chunk_spans(self) -> list[tuple[int, int]]:
+        """The columns of F1 (rows of W2) of each F2 chunk."""
+        f, n = self.w1.shape[1], max(1, len(self.f2_chunks))
+        if f % n:
+            raise ValueError(f"F = {f} does not split into {n} equal chunks")
+        return [(c * f // n, (c + 1) * f // n) for c in range(n)]
 
 
 class LinearResult(NamedTuple):
@@ -211,5 +225,10 @@ class FFNResult(NamedTuple):
 def feedforward(x, ffn: FFNParams, *, cfg: ITAConfig = DEFAULT) -> FFNResult:
     """Run a feed-forward block on int8 ``x`` (S, E)."""
     f1 = linear(x, ffn.w1, ffn.b1, ffn.rq_f1, ffn.act, ffn.rq_act, ffn.gelu, cfg=cfg)
-    f2 = matmul_step(f1.out, ffn.w2, ffn.b2, ffn.rq_f2, cfg=cfg)
-    return FFNResult(f1, f2)
+    if not ffn.f2_chunks:
+        return FFNResult(f1, matmul_step(f1.out, ffn.w2, ffn.b2, ffn.rq_f2, cfg=cfg))
+    total = sum(matmul_step(f1.out[:, a:b], ffn.w2[a:b], ffn.b2 if c == 0 else None, rq,
+                            cfg=cfg).out.astype(np.int64)
+                for c, ((a, b), rq) in enumerate(zip(ffn.chunk_spans(), ffn.f2_chunks,
+                                                     strict=True)))
+    return FFNResult(f1, StepResult(total, ffn.rq_f2(total)))

@@ -22,7 +22,7 @@ from .reference import FloatEncoder, float_encoder_layer
 from .requant import requant_for
 
 __all__ = ["QuantizedEncoder", "quantize_encoder", "quantize_tensor", "logit_scale",
-           "A_SCALE", "NORM_SCALE"]
+           "A_SCALE", "NORM_SCALE", "f2_chunks"]
 
 #: Real value of one step of the softmax output A.
 A_SCALE = 1 / 255
@@ -71,6 +71,18 @@ def _layernorm(gamma: np.ndarray, beta: np.ndarray, s_out: float) -> LayerNormPa
                            requant_for(acc / s_out))
 
 
+def f2_chunks(ff: int, cfg: ITAConfig) -> int:
+    """Chunks of F2's inner dimension ``ff``: one when the engine's accumulator takes all of
+    it (``ff <= max_tiles * M``), else the fewest equal chunks of a multiple of M each within
+    that size."""
+    if ff <= cfg.max_size:
+        return 1
+    for n in range(-(-ff // cfg.max_size), ff // cfg.m + 1):
+        if ff % n == 0 and (ff // n) % cfg.m == 0:
+            return n
+    raise ValueError(f"F = {ff} does not split into chunks of a multiple of M = {cfg.m}")
+
+
 def quantize_encoder(p: FloatEncoder, x_calib: np.ndarray, *, cfg: ITAConfig = DEFAULT
                      ) -> QuantizedEncoder:
     """Quantize a float encoder layer, measuring activation scales on ``x_calib`` (S, E)."""
@@ -101,10 +113,21 @@ def quantize_encoder(p: FloatEncoder, x_calib: np.ndarray, *, cfg: ITAConfig = D
         gelu, rq_act = derive_gelu(s["f1_pre"], s["f1"])
     else:
         rq_act = requant_for(s["f1_pre"] / s["f1"])
+    acc_f2 = s["f1"] * s_w2
+    chunks = f2_chunks(p.w1.shape[1], cfg)
+    if chunks == 1:
+        rq_f2, rq_chunks = requant_for(acc_f2 / s["f2"]), ()
+    else:                       # F2 in chunks sharing one scale for their sum (as the heads)
+        f = p.w1.shape[1]
+        spans = [(c * f // chunks, (c + 1) * f // chunks) for c in range(chunks)]
+        s_part = max(_scale(t["f1"][:, a:b] @ p.w2[a:b] + (p.b2 if c == 0 else 0))
+                     for c, (a, b) in enumerate(spans))
+        rq_f2 = requant_for(s_part / s["f2"])
+        rq_chunks = (requant_for(acc_f2 / s_part),) * chunks
     ffn = FFNParams(quantize_tensor(p.w1, s_w1), _bias(p.b1, s["ln1"] * s_w1),
-                    quantize_tensor(p.w2, s_w2), _bias(p.b2, s["f1"] * s_w2),
-                    requant_for(s["ln1"] * s_w1 / s["f1_pre"]),
-                    requant_for(s["f1"] * s_w2 / s["f2"]), act, rq_act, gelu)
+                    quantize_tensor(p.w2, s_w2), _bias(p.b2, acc_f2),
+                    requant_for(s["ln1"] * s_w1 / s["f1_pre"]), rq_f2, act, rq_act, gelu,
+                    rq_chunks)
     params = EncoderParams(
         heads=tuple(heads),
         head_sum=requant_for(s_y / s["mha"]),

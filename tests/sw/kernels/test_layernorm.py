@@ -87,3 +87,25 @@ def test_two_layernorms_in_one_program():
         data[x.size + 64 + off:x.size + 64 + off + 4 * e] = p.beta.astype("<i4").tobytes()
     got = np.frombuffer(run_on_unicorn(prog, bytes(data), x.size), dtype=np.int8)
     np.testing.assert_array_equal(got.reshape(x.shape), layernorm(layernorm(x, p1), p2))
+
+
+@pytest.mark.parametrize("e, tp, rotate, step", [(64, 3, 16, 1), (384, 7, 48, 2), (20, 5, 4, 3),
+                                                 (18, 2, 8, 1), (128, 0, 16, 8)])
+def test_rotated_sweeps_and_row_steps(e, tp, rotate, step):
+    """Rows swept from a core's own column around (``tp * rotate mod e``), every ``step``-th
+    row: the same result, and nothing written to the rows in between."""
+    rng = np.random.default_rng(e + tp)
+    x, p = rng.integers(-128, 128, (9, e)), params(rng, e)
+    pad = -(x.size + e) % 4
+    gamma, beta = DATA + x.size, DATA + x.size + e + pad
+    prog = Program()
+    prog.li("tp", tp).li("a2", 1).li("a3", 9)
+    layernorm_code(prog, p.rq, x=DATA, out=OUT, gamma=gamma, beta=beta, e=e, step=step,
+                   rotate=rotate)
+    data = (x.astype(np.int8).tobytes() + p.gamma.astype(np.int8).tobytes() + bytes(pad)
+            + p.beta.astype("<i4").tobytes())
+    got = np.frombuffer(run_on_unicorn(prog, data, x.size), dtype=np.int8).reshape(x.shape)
+    rows = list(range(1, 9, step))
+    np.testing.assert_array_equal(got[rows], layernorm(x, p)[rows])
+    others = [r for r in range(9) if r not in rows]
+    assert (got[others] == SENTINEL).all(), "wrote rows outside its share"
