@@ -77,7 +77,7 @@ class StreamWalker(wiring.Component):
     (weights) holds the command of a step whose inputs (weights) are outputs of the job
     until the engine's issue has reached that step and the engine is drained, so the memory
     holds them before the streamer reads. Source walkers start a job only when it is the
-    oldest or may overlap.
+    oldest or may overlap. Each dispatch of a context is walked once.
 
     Members
     -------
@@ -114,7 +114,14 @@ class StreamWalker(wiring.Component):
         t = tiles_bits(cfg)
         sizes = {n: context_field(ctx, "SIZES", n)[:t] for n in "sepf"}
         m.d.comb += [seq.mode.eq(mode), *[getattr(seq, n).eq(v) for n, v in sizes.items()]]
-        here = self.dispatched.bit_select(cur, 1)
+        # a context is walked once per dispatch: without this a walker that finished a short
+        # job could come round the ring to a context whose job is still running and walk it
+        # again (three one-tile jobs back to back through two contexts did)
+        walked = Signal(nctx)
+        for i in range(nctx):
+            with m.If(~self.dispatched[i]):
+                m.d.sync += walked[i].eq(0)
+        here = self.dispatched.bit_select(cur, 1) & ~walked.bit_select(cur, 1)
         good = self.ok.bit_select(cur, 1)
         offered = select_context(m, self.ctx, cur, "offered")
         overlap = context_field(offered, "CTRL", "overlap")
@@ -122,6 +129,10 @@ class StreamWalker(wiring.Component):
         go = ~active & ~starting & here & good & may
         m.d.sync += starting.eq(go)
         m.d.comb += seq.start.eq(starting)          # a cycle later: ctx holds the job
+        with m.If(go | (~active & here & ~good)):
+            for i in range(nctx):
+                with m.If(cur == i):
+                    m.d.sync += walked[i].eq(1)
         with m.If(go):
             m.d.sync += [ctx.eq(offered), active.eq(1)]
         with m.If((active & ~starting & seq.done) | (~active & here & ~good)):

@@ -3,11 +3,13 @@
 
 Every core runs the same code, stage after stage (``sw.compiler.schedule``):
 
-    core 0:     trigger the stage's engine job (TRIGGER)
+    core 0:     trigger the stage's first engine job (TRIGGER)
                 queue the stage's DMA transfers (stores first), retrying while the queue is full
-                program the next stage's job into a free register context (ACQUIRE and the
-                context's registers) while this one runs
-    all cores:  the stage's kernel on this core's slice (elements, or rows for LayerNorm)
+                program and trigger the stage's other jobs, each as a register context frees
+                program the next stage's first job into a free context (ACQUIRE and the
+                context's registers) while this stage's jobs run
+    all cores:  the stage's kernel on this core's slice (elements, or rows for LayerNorm);
+                without core 0 when the stage has several jobs
     core 0:     sleep until DMA DONE >= the stage's last transfer id and engine FINISHED >
                 the stage's job id
     all cores:  barrier
@@ -71,43 +73,47 @@ def _transfer(p: Program, t: Transfer, label: str) -> None:
 
 
 def _program_job(p: Program, run, label: str) -> None:
-    """Acquire a register context and write the job's registers (not triggered)."""
-    p.label(label).lw("t2", REGMAP["ACQUIRE"].offset, "s1").bltz("t2", label)
+    """Acquire a register context (sleeping until one is free) and write the job's registers
+    (not triggered)."""
+    p.label(label).lw("t2", REGMAP["ACQUIRE"].offset, "s1").bgez("t2", f"{label}_got")
+    p.wfi().j(label).label(f"{label}_got")
     for offset, value in run.tile.job.registers(run.pointers).items():
         p.li("t1", value & 0xFFFF_FFFF).sw("t1", offset, "s1")
 
 
-def _slice(p: Program, n: int, cores: int, label: str, unit: int = 1) -> None:
-    """``a2..a3``: this core's share of ``n`` items of ``unit`` bytes (``tp`` is its id).
-    Shares of elements are a multiple of 8 bytes and an odd number of L1 words, so that the
-    cores, sweeping their shares at the same pace, start in different banks."""
-    chunk = -(-n // cores)
-    if unit == 1 and cores > 1:
+def _slice(p: Program, n: int, workers: int, first: int, label: str, unit: int = 1) -> None:
+    """``a2..a3``: this core's share of ``n`` items of ``unit`` bytes, cores ``first`` ..
+    ``first + workers - 1`` sharing them (``tp`` is the core's id). Shares of elements are a
+    multiple of 8 bytes and an odd number of L1 words, so that the cores, sweeping their
+    shares at the same pace, start in different banks."""
+    chunk = -(-n // workers)
+    if unit == 1 and workers > 1:
         chunk = -(-chunk // 8) * 8
         chunk += 8 * (1 - (chunk // 8) % 2)
-    p.li("t0", chunk).mul("a2", "tp", "t0").add("a3", "a2", "t0").li("t0", n)
-    p.ble("a3", "t0", label).mv("a3", "t0")
+    p.addi("a2", "tp", -first).li("t0", chunk).mul("a2", "a2", "t0").add("a3", "a2", "t0")
+    p.li("t0", n).ble("a3", "t0", label).mv("a3", "t0")
     p.label(label)
 
 
-def _kernel(p: Program, k: KernelRun, cores: int, tag: str) -> None:
+def _kernel(p: Program, k: KernelRun, workers: int, first: int, tag: str) -> None:
+    """The kernel on cores ``first`` .. ``first + workers - 1``."""
     t = k.tile
     rows, cols = t.output.shape
     params = t.params
-    if t.kernel == "layernorm":                 # rows tp, tp + cores, ...
-        p.mv("a2", "tp").li("a3", rows)
+    if t.kernel == "layernorm":                 # rows of every ``workers``-th from its own
+        p.addi("a2", "tp", -first).li("a3", rows)
         parts = dict(t.consts.parts)
         layernorm_code(p, params.rq, x=k.inputs[0], out=k.output, gamma=k.consts + parts["gamma"],
-                       beta=k.consts + parts["beta"], e=cols, prefix=f"{tag}_", step=cores,
-                       rotate=cols // cores // 4 * 4)
+                       beta=k.consts + parts["beta"], e=cols, prefix=f"{tag}_", step=workers,
+                       rotate=cols // (workers + first) // 4 * 4)
     elif t.kernel == "residual_add":
-        _slice(p, rows * cols, cores, f"{tag}_slice")
+        _slice(p, rows * cols, workers, first, f"{tag}_slice")
         residual_add_code(p, params, k.inputs[0], k.inputs[1], k.output, f"{tag}_")
     elif t.kernel == "transpose":
-        _slice(p, rows, cores, f"{tag}_slice", unit=cols)
+        _slice(p, rows, workers, first, f"{tag}_slice", unit=cols)
         transpose_code(p, k.inputs[0], k.output, cols, rows, f"{tag}_")
     elif t.kernel == "head_sum":
-        _slice(p, rows * cols, cores, f"{tag}_slice")
+        _slice(p, rows * cols, workers, first, f"{tag}_slice")
         head_sum_code(p, params, list(k.inputs), k.output, f"{tag}_")
     else:
         raise GraphError(f"tile {t.name!r}: no code for kernel {t.kernel!r}")
@@ -115,16 +121,23 @@ def _kernel(p: Program, k: KernelRun, cores: int, tag: str) -> None:
 
 def _stage(p: Program, st: Stage, following: Stage | None, cores: int, stamps: int) -> None:
     tag = f"s{st.index}"
+    first = worker_start(st, cores)
     p.bnez("tp", f"{tag}_work")
     if st.jobs:                             # programmed during the stage before
         p.sw("zero", REGMAP["TRIGGER"].offset, "s1")
     for i, t in enumerate(st.transfers):
         _transfer(p, t, f"{tag}_dma{i}")
-    for run in following.jobs if following else ():
+    for run in st.jobs[1:]:                 # queued behind the first as contexts free up
+        _program_job(p, run, f"{tag}_program{run.index}")
+        p.sw("zero", REGMAP["TRIGGER"].offset, "s1")
+    for run in following.jobs[:1] if following else ():
         _program_job(p, run, f"{tag}_program{run.index}")
     p.label(f"{tag}_work")
+    if st.kernels and first:
+        p.beqz("tp", f"{tag}_kernels_done")
     for i, k in enumerate(st.kernels):
-        _kernel(p, k, cores, f"{tag}_k{i}")
+        _kernel(p, k, cores - first, first, f"{tag}_k{i}")
+    p.label(f"{tag}_kernels_done")
     p.bnez("tp", f"{tag}_sync")
     if st.transfers:
         p.li("t5", st.transfers[-1].id)
@@ -138,6 +151,12 @@ def _stage(p: Program, st: Stage, following: Stage | None, cores: int, stamps: i
     p.li("t0", CLUSTER_CTRL).lw("t1", CtrlReg.CYCLES, "t0")
     p.li("t0", stamps + 4 * st.index).sw("t1", 0, "t0")
     p.label(f"{tag}_end")
+
+
+def worker_start(st: Stage, cores: int) -> int:
+    """The first core that runs the stage's kernel: core 1 when core 0 programs several jobs
+    (it sleeps until register contexts free up), else core 0."""
+    return 1 if len(st.jobs) > 1 and cores > 1 else 0
 
 
 def generate(s: Schedule, inputs: dict[str, np.ndarray]) -> Compiled:

@@ -99,7 +99,8 @@ def stage_parts(stage, cluster) -> dict[str, int]:
         "engine": sum(JOB_START_CYCLES + engine_cycles(r.tile.job, cfg) for r in stage.jobs),
         "dma": sum(dma_cycles(t.size, 1) for t in stage.transfers),
         "cores": sum(kernel_cycles(k.tile.kernel, k.tile.output.shape, len(k.tile.inputs),
-                                   cluster.cores) for k in stage.kernels),
+                                   cluster.cores - (len(stage.jobs) > 1 and cluster.cores > 1))
+                     for k in stage.kernels),
     }
 
 

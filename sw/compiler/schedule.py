@@ -24,12 +24,16 @@ from dataclasses import dataclass, field
 
 from hw.config import ClusterConfig
 
+from . import cost
 from .graph import GraphError
 from .memory import Buffer, L1Allocator, MemoryPlan, verify_memory
 from .tiling import Block, Tile, Tiled, aligned
 
 __all__ = ["Transfer", "EngineRun", "KernelRun", "Stage", "Schedule", "schedule",
-           "verify_schedule", "transfer"]
+           "verify_schedule", "transfer", "MAX_JOBS"]
+
+#: Engine jobs one stage may hold.
+MAX_JOBS = 16
 
 
 @dataclass(frozen=True)
@@ -217,12 +221,24 @@ def schedule(tiled: Tiled) -> Schedule:
     memory = _place_l2(tiled)
     s = _Scheduler(tiled, memory)
     pending, k = list(tiled.tiles), 1
+    cluster, cfg = tiled.cluster, tiled.lowered.cfg
+
+    def first_ready(unit: str, k: int) -> Tile | None:
+        for t in pending:
+            if t.unit == unit and (s.earliest(t) or k + 1) <= k and s.place(t, k):
+                pending.remove(t)
+                return t
+        return None
+
     while pending:                  # list scheduling: per unit, the first ready tile that fits
-        for unit in ("engine", "cores"):
-            for t in pending:
-                if t.unit == unit and (s.earliest(t) or k + 1) <= k and s.place(t, k):
-                    pending.remove(t)
-                    break
+        kernel = first_ready("cores", k)
+        budget = cost.kernel_cycles(kernel.kernel, kernel.output.shape, len(kernel.inputs),
+                                    max(1, cluster.cores - 1)) if kernel else 0
+        engine = 0
+        while (t := first_ready("engine", k)) is not None:   # more jobs while the cores work
+            engine += cost.engine_cycles(t.job, cfg) + cost.JOB_START_CYCLES
+            if engine >= budget or len(s.stage(k).jobs) >= MAX_JOBS:
+                break
         k += 1
         if k > 4 * len(tiled.tiles) + 8:
             raise GraphError(f"no stage fits tile {pending[0].name!r} ({pending[0].footprint} "
@@ -254,9 +270,9 @@ def verify_schedule(s: Schedule) -> None:
     buffers = {b.name: b for b in s.memory.l1}
     number = 0
     for st in s.stages:
-        if len(st.jobs) > 1 or len(st.kernels) > 1:
+        if len(st.jobs) > MAX_JOBS or len(st.kernels) > 1:
             raise GraphError(f"stage {st.index}: {len(st.jobs)} jobs and {len(st.kernels)} "
-                             "kernels; at most one of each")
+                             f"kernels; at most {MAX_JOBS} and one")
         for tr in st.transfers:
             number += 1
             if tr.id != number:

@@ -205,6 +205,44 @@ async def hwpe_protocol(dut):
     assert await bench.read_reg(REGMAP["RUNNING_JOB"].offset) == id1
 
 
+@cocotb.test()
+async def hwpe_program_ahead(dut):
+    """The compiler's pattern: two jobs queued; a third programmed and triggered once a
+    context frees; a fourth programmed as soon as another frees but triggered only after the
+    third has finished; a fifth programmed while the fourth runs. Every job finishes,
+    bit-exact."""
+    p = sim.params()
+    cfg = ITAConfig(**p["cfg"])
+    bench = HWPEBench(dut)
+    await bench.reset(stall=p["stall"], seed=7)
+    rng = np.random.default_rng(7)
+    base, placed = MEM_BASE, []
+    for c in p["cases"]:
+        job, placement = make(cfg, c, base)
+        base = placement.end
+        bench.load(placement, rng)
+        placed.append((job, placement))
+    (j0, p0), (j1, p1), (j2, p2), (j3, p3), (j4, p4) = placed
+
+    async def program(job, placement):
+        await bench.acquire()                        # waits for a free context
+        for offset, value in job.registers(placement.pointers).items():
+            await bench.write_reg(offset, value)
+
+    await bench.submit(j0, p0.pointers)
+    await bench.submit(j1, p1.pointers)
+    await bench.submit(j2, p2.pointers)              # waits for a context
+    await program(j3, p3)
+    await bench.wait_finished(3, max_cycles=400_000)
+    await bench.write_reg(REGMAP["TRIGGER"].offset, 0)
+    await program(j4, p4)                            # while the fourth runs
+    await bench.wait_finished(4, max_cycles=400_000)
+    await bench.write_reg(REGMAP["TRIGGER"].offset, 0)
+    await bench.wait_finished(5, max_cycles=400_000)
+    for k, (_, placement) in enumerate(placed):
+        bench.check(placement, f"job {k}")
+
+
 def case(mode: str, s: int, e: int = 1, p: int = 1, f: int = 1, act: str = "IDENTITY",
          seed: int = 1, **extra) -> dict:
     return {"mode": mode, "s": s, "e": e, "p": p, "f": f, "act": act, "seed": seed, **extra}
@@ -239,6 +277,21 @@ def test_back_to_back_jobs_of_every_mode():
         case("LINEAR", 2, 1, 3, act="RELU", seed=11), case("ATTENTION", 1, 2, 2, seed=12),
         case("FEEDFORWARD", 2, 2, 1, 3, act="GELU", seed=13),
         case("SINGLE_ATTENTION", 3, 1, 1, seed=14)])
+
+
+@pytest.mark.parametrize("stall", [0.0, 0.2])
+def test_a_job_programmed_ahead_and_triggered_later(stall):
+    run(ITAConfig(n=8, m=32), "hwpe_program_ahead", stall=stall, cases=[
+        case("LINEAR", s, 4, 1, seed=61 + k) for k, s in enumerate((1, 3, 1, 1, 3))])
+
+
+@pytest.mark.parametrize("cfg", [SMALL, ITAConfig(n=8, m=32)], ids=["n4m16", "n8m32"])
+def test_one_tile_jobs_back_to_back(cfg):
+    """Jobs of one row tile, four through the two contexts: a walker that finished a job
+    must not come round the ring and walk a context whose job is still running (it did, and
+    wrote the first job's output over with the next one's)."""
+    run(cfg, "hwpe_jobs", stall=0.0, seed=5, batch=4, cases=[
+        case("LINEAR", 1, 4, 1, seed=71 + k) for k in range(4)])
 
 
 def test_errors_and_soft_clear():

@@ -20,6 +20,8 @@ CASES = {
     "split feed-forward": (SMALL, EncoderShape(seq=128, emb=64, heads=1, proj=32, ff=256)),
     "a head step by step": (ClusterConfig(), EncoderShape(seq=128, emb=256, heads=1, proj=64,
                                                           ff=256)),
+    "several jobs in a stage": (SMALL, EncoderShape(seq=128, emb=128, heads=2, proj=32,
+                                                    ff=256)),
 }
 
 
@@ -35,4 +37,6 @@ def test_compiled_encoder_is_bit_exact_on_the_cluster(case):
     assert len(r["stage_cycles"]) == len(compiled.schedule.stages)
     kinds = {t.kernel or t.job.mode.name for t in compiled.schedule.tiled.tiles}
     assert case != "a head step by step" or {"transpose", "SINGLE_ATTENTION"} <= kinds
+    assert case != "several jobs in a stage" or any(
+        len(st.jobs) > 1 and st.kernels for st in compiled.schedule.stages)
     assert sum(r["stage_cycles"]) <= r["cycles"]
