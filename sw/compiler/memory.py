@@ -32,6 +32,9 @@ class Buffer:
     size: int
     first: int
     last: int
+    #: what it holds: a block of a tensor, a constant blob's name, or None (the engine's
+    #: intermediates)
+    holds: object = None
 
     @property
     def end(self) -> int:
@@ -113,19 +116,43 @@ class L1Allocator:
             address = max(address, -(-end // ALIGN) * ALIGN)
         return address if address + size <= self.end else None
 
-    def place(self, requests: list[tuple[str, int, int, int]]) -> list[Buffer] | None:
-        """Place every (name, size, first, last) or none of them; return the buffers."""
+    def place(self, requests: list[tuple[str, int, int, int, object]],
+              reserved: list[Buffer] = ()) -> list[Buffer] | None:
+        """Place every (name, size, first, last, holds), avoiding ``reserved`` too, or none
+        of them; return the buffers."""
         placed: list[Buffer] = []
-        for name, size, first, last in requests:
-            address = self.find(aligned(size), first, last, placed)
+        for name, size, first, last, holds in requests:
+            address = self.find(aligned(size), first, last, [*reserved, *placed])
             if address is None:
                 return None
-            placed.append(Buffer(name, address, aligned(size), first, last))
-        self.plan.l1 += placed
+            placed.append(Buffer(name, address, aligned(size), first, last, holds))
         for b in placed:
-            for k in range(b.first, b.last + 1):
-                self.live.setdefault(k, []).append(b)
+            self.add(b)
         return placed
+
+    def add(self, b: Buffer) -> None:
+        self.plan.l1.append(b)
+        self._live(b, add=True)
+
+    def _live(self, b: Buffer, add: bool) -> None:
+        for k in range(b.first, b.last + 1):
+            if add:
+                self.live.setdefault(k, []).append(b)
+            else:
+                self.live[k].remove(b)
+
+    def extended(self, b: Buffer, last: int) -> Buffer | None:
+        """``b`` living until stage ``last``, if its bytes are free that long, else None."""
+        for k in range(b.last + 1, last + 1):
+            if any(o.address < b.end and b.address < o.end for o in self.live.get(k, ())):
+                return None
+        return Buffer(b.name, b.address, b.size, b.first, max(last, b.last), b.holds)
+
+    def replace(self, old: Buffer, new: Buffer) -> None:
+        """Put ``new`` (``old`` with a longer life) in place of ``old``."""
+        self.plan.l1[next(i for i, x in enumerate(self.plan.l1) if x is old)] = new
+        self._live(old, add=False)
+        self._live(new, add=True)
 
 
 def verify_memory(plan: MemoryPlan) -> None:

@@ -27,7 +27,7 @@ from hw.config import ClusterConfig
 from . import cost
 from .graph import GraphError
 from .memory import Buffer, L1Allocator, MemoryPlan, verify_memory
-from .tiling import Block, Tile, Tiled, aligned
+from .tiling import Block, Tile, Tiled
 
 __all__ = ["Transfer", "EngineRun", "KernelRun", "Stage", "Schedule", "schedule",
            "verify_schedule", "transfer", "MAX_JOBS"]
@@ -93,6 +93,9 @@ class Schedule:
     stages: list[Stage]
     #: stage in which each tile computes, by tile name
     compute: dict[str, int] = field(default_factory=dict)
+    #: the L1 buffer each tile reads each input from, by tile name (its own, loaded in the
+    #: stage before, or one another tile loaded or wrote)
+    inputs: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def cluster(self) -> ClusterConfig:
@@ -131,12 +134,19 @@ class _Scheduler:
         self.stages: dict[int, Stage] = {}
         self.compute: dict[str, int] = {}
         self.jobs = 0
+        #: the latest L1 buffer of each block and constant blob
+        self.resident: dict[object, Buffer] = {}
+        #: the buffers each tile reads its inputs from, by tile name
+        self.inputs: dict[str, tuple[str, ...]] = {}
         writers: dict[str, list[Tile]] = {}
         for t in tiled.tiles:
             writers.setdefault(t.output.tensor, []).append(t)
-        #: the tiles whose outputs each tile reads
-        self.producers = {t.name: [w for b in t.inputs for w in writers.get(b.tensor, ())
-                                   if _overlap(w.output, b)] for t in tiled.tiles}
+        #: the tiles whose outputs each (tile, input block) reads; also under (None, block)
+        self.producers: dict[tuple[str | None, Block], list[Tile]] = {}
+        for t in tiled.tiles:
+            for b in t.inputs:
+                self.producers[(t.name, b)] = self.producers[(None, b)] = [
+                    w for w in writers.get(b.tensor, ()) if _overlap(w.output, b)]
         for t in tiled.tiles:
             for b in t.inputs:
                 if b.tensor not in tiled.lowered.graph.inputs and not any(
@@ -147,36 +157,66 @@ class _Scheduler:
         return self.stages.setdefault(k, Stage(k))
 
     def earliest(self, t: Tile) -> int | None:
-        """The first stage ``t`` can compute in: three after each producer's (its store, then
-        the load), or None while a producer is not placed."""
+        """The first stage ``t`` might compute in, or None while a producer is not placed:
+        one after a producer whose output block is the very block ``t`` reads (read from
+        L1), else three (the producer's store, then the load)."""
         k = 1
-        for w in self.producers[t.name]:
-            if w.name not in self.compute:
-                return None
-            k = max(k, self.compute[w.name] + 3)
+        for b in t.inputs:
+            for w in self.producers[(t.name, b)]:
+                if w.name not in self.compute:
+                    return None
+                k = max(k, self.compute[w.name] + (1 if w.output == b else 3))
         return k
 
+    def in_l2(self, b: Block) -> int:
+        """The first stage that may load ``b`` from L2 (its producers placed)."""
+        return max([self.compute[w.name] + 2 for w in self.producers[(None, b)]], default=0)
+
     def place(self, t: Tile, k: int) -> bool:
-        """Compute ``t`` in stage ``k`` if its buffers fit L1 there."""
-        requests = [(f"{t.name}/in{i}", b.size, k - 1, k) for i, b in enumerate(t.inputs)]
+        """Compute ``t`` in stage ``k`` if its buffers fit L1 there. An input block or
+        constant blob still in L1 (loaded for another tile, or made by its producer) is read
+        there when its buffer can live until ``k``; the others are loaded in ``k - 1``."""
+        reuse: dict[str, tuple[Buffer, Buffer]] = {}          # part -> (old, longer-lived)
+        parts = [(f"in{i}", b, b.size) for i, b in enumerate(t.inputs)]
         if t.consts:
-            requests.append((f"{t.name}/consts", t.consts.size, k - 1, k))
-        requests += [(f"{t.name}/{name}", size, k, k) for name, size in t.scratch]
-        requests.append((f"{t.name}/out", t.output.size, k, k + 1))
-        buffers = self.alloc.place(requests)
+            parts.append(("consts", t.consts.name, t.consts.size))
+        requests = []
+        for part, holds, size in parts:
+            old = self.resident.get(holds)
+            new = self.alloc.extended(old, k) if old and old.first < k else None
+            if new is not None:
+                reuse[part] = (old, new)
+            elif isinstance(holds, Block) and self.in_l2(holds) > k - 1:
+                return False                    # not in L2 yet, and not readable in L1
+            else:
+                requests.append((f"{t.name}/{part}", size, k - 1, k, holds))
+        requests += [(f"{t.name}/{name}", size, k, k, None) for name, size in t.scratch]
+        requests.append((f"{t.name}/out", t.output.size, k, k + 1, t.output))
+        buffers = self.alloc.place(requests, [new for _, new in reuse.values()])
         if buffers is None:
             return False
+        for old, new in reuse.values():
+            self.alloc.replace(old, new)
+            self.resident[new.holds] = new
+        buf = {b.name.split("/")[1]: b for b in buffers}
+        loaded = {part for part in buf if part.startswith("in") or part == "consts"}
+        buf |= {part: new for part, (_, new) in reuse.items()}
+        for part in loaded:
+            self.resident[buf[part].holds] = buf[part]
+        self.resident[t.output] = buf["out"]
         self.compute[t.name] = k
-        self.emit(t, k, {b.name.split("/")[1]: b for b in buffers})
+        self.inputs[t.name] = tuple(buf[f"in{i}"].name for i in range(len(t.inputs)))
+        self.emit(t, k, buf, loaded)
         return True
 
-    def emit(self, t: Tile, k: int, buf: dict[str, Buffer]) -> None:
+    def emit(self, t: Tile, k: int, buf: dict[str, Buffer], loaded: set[str]) -> None:
         l2, tensors = self.memory.l2, self.tiled.tensors
         loads = self.stage(k - 1).transfers
         for i, b in enumerate(t.inputs):
-            loads.append(transfer(t.name, f"in{i}", b, tensors[b.tensor].shape[1],
-                                  l2[b.tensor].address, buf[f"in{i}"].address, True))
-        if t.consts:
+            if f"in{i}" in loaded:
+                loads.append(transfer(t.name, f"in{i}", b, tensors[b.tensor].shape[1],
+                                      l2[b.tensor].address, buf[f"in{i}"].address, True))
+        if "consts" in loaded:
             c = l2[t.consts.name]
             loads.append(Transfer(t.name, "consts", c.address, buf["consts"].address, c.size, 1,
                                   c.size, c.size))
@@ -251,7 +291,7 @@ def schedule(tiled: Tiled) -> Schedule:
         for i, tr in enumerate(st.transfers):
             number += 1
             st.transfers[i] = Transfer(**{**tr.__dict__, "id": number})
-    out = Schedule(tiled, memory, stages, s.compute)
+    out = Schedule(tiled, memory, stages, s.compute, s.inputs)
     verify_schedule(out)
     return out
 
@@ -290,8 +330,13 @@ def verify_schedule(s: Schedule) -> None:
                                  f"{buf.first}..{buf.last}")
     for t in s.tiled.tiles:
         k = s.compute[t.name]
-        for b in t.inputs:
-            if b.tensor in s.tiled.lowered.graph.inputs:
+        for i, (b, name) in enumerate(zip(t.inputs, s.inputs[t.name], strict=True)):
+            buf = buffers[name]
+            if buf.holds != b or not buf.first < k <= buf.last:
+                raise GraphError(f"tile {t.name!r} (stage {k}) reads input {i} ({b}) from "
+                                 f"{name!r} holding {buf.holds} in stages {buf.first}.."
+                                 f"{buf.last}")
+            if name != f"{t.name}/in{i}" or b.tensor in s.tiled.lowered.graph.inputs:
                 continue
             writers = [s.compute[w.name] + 1 for w in s.tiled.tiles
                        if w.output.tensor == b.tensor and w.output.r0 < b.r1
@@ -299,9 +344,3 @@ def verify_schedule(s: Schedule) -> None:
             if not writers or max(writers) >= k - 1:
                 raise GraphError(f"tile {t.name!r} (stage {k}) loads {b} in stage {k - 1}, "
                                  f"before its writers are stored (stages {writers})")
-        for name in (f"in{i}" for i in range(len(t.inputs))):
-            b = buffers[f"{t.name}/{name}"]
-            if (b.first, b.last) != (k - 1, k) or b.size < aligned(t.inputs[int(name[2:])].size):
-                raise GraphError(f"tile {t.name!r}: buffer {name} lives {b.first}..{b.last} "
-                                 f"with {b.size} bytes; expected {k - 1}..{k}")
-
