@@ -32,21 +32,29 @@ async def start(dut, *, reset_cycles: int = 2) -> None:
     await ClockCycles(dut.clk, 1)
 
 
-async def wait_high(dut, signal, *, max_cycles: int, state: Callable[[], str] = lambda: ""
-                    ) -> int:
-    """Wait until ``signal`` is 1 at a rising clock edge; return the cycles waited.
+async def wait_high(dut, signal, *, max_cycles: int, state: Callable[[], str] = lambda: "",
+                    tick: Callable[[int], None] | None = None, every: int = 1_000_000) -> int:
+    """Wait until ``signal`` is 1 at a rising clock edge; return the cycles waited. With
+    ``tick``, call it with the cycles waited every ``every`` cycles (progress).
 
     Raises :class:`CycleLimitExceeded` with ``state()`` after ``max_cycles`` cycles.
     """
     start_ns = cocotb.utils.get_sim_time("ns")
     await RisingEdge(dut.clk)
-    if not int(signal.value):
-        limit = Timer(max_cycles * CLOCK_NS, unit="ns")
-        fired = await First(RisingEdge(signal), limit)
-        if fired is limit:
+    waited = 0
+    while not int(signal.value):
+        if waited >= max_cycles:
             raise CycleLimitExceeded(f"{signal._name} stayed low for {max_cycles} cycles; "
                                      f"state: {state()}")
-        await RisingEdge(dut.clk)
+        chunk = min(max_cycles - waited, every if tick else max_cycles)
+        limit = Timer(chunk * CLOCK_NS, unit="ns")
+        fired = await First(RisingEdge(signal), limit)
+        if fired is not limit:
+            await RisingEdge(dut.clk)
+            break
+        waited += chunk
+        if tick:
+            tick(waited)
     return round((cocotb.utils.get_sim_time("ns") - start_ns) / CLOCK_NS)
 
 

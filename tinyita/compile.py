@@ -93,7 +93,7 @@ def run_command(args: argparse.Namespace) -> int:
         from tb.cluster.run import ExecError
 
         try:
-            r = run_compiled(compiled, max_cycles=args.max_cycles)
+            r = run_compiled(compiled, max_cycles=args.max_cycles, progress=True)
         except ExecError as e:
             print(f"tinyita run: {e}", file=sys.stderr)
             return 2

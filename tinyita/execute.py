@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         r = run_elf([args.program], cfg=config_from(ClusterConfig, args),
-                    max_cycles=args.max_cycles, trace=args.trace
+                    max_cycles=args.max_cycles, trace=args.trace, progress=True
                     )[str(args.program.resolve())]
     except ExecError as e:
         print(f"tinyita exec: {e}", file=sys.stderr)

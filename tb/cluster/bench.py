@@ -109,8 +109,10 @@ class ClusterBench:
                 "core_stalls": [int(getattr(ctrl, f"stall{i}").value)
                                 for i in range(self.cfg.cores)]}
 
-    async def run(self, *, max_cycles: int, tohost: int = 0) -> ClusterResult:
-        """Release the cluster from reset and wait for its exit."""
+    async def run(self, *, max_cycles: int, tohost: int = 0, progress: str | None = None
+                  ) -> ClusterResult:
+        """Release the cluster from reset and wait for its exit (writing the cycles so far to
+        the file ``progress`` every million cycles, when given)."""
         d = self.dut
         d.tohost.value = tohost
         d.run.value = 0
@@ -123,7 +125,7 @@ class ClusterBench:
             return (f"instructions retired per core {retired}; core 0's "
                     f"{describe_last(self.trace()[-8:])}")
 
-        await wait_exit(d, max_cycles, state)
+        await wait_exit(d, max_cycles, state, progress)
         wall = time.perf_counter() - wall
         return ClusterResult(int(d.exit_code.value), int(d.cycles.value),
                              [int(getattr(d, f"retired_{i}").value)

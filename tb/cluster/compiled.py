@@ -14,11 +14,13 @@ from .run import ExecError, run_elf
 __all__ = ["run_compiled"]
 
 
-def run_compiled(compiled: Compiled, *, max_cycles: int | None = None) -> dict:
+def run_compiled(compiled: Compiled, *, max_cycles: int | None = None,
+                 progress: bool = False) -> dict:
     """Run ``compiled`` on the cluster it was compiled for. Returns the run's measurements
     (``exit_code``, ``cycles``, the counters), ``tensors`` (every graph tensor as the program
     left it in L2) and ``stage_cycles`` (measured cycles of each stage, from the stamps).
-    The cycle limit defaults to four times the cost model's prediction plus 100 000."""
+    The cycle limit defaults to four times the cost model's prediction plus 100 000; with
+    ``progress`` the simulated cycles are printed to standard error as it runs."""
     s = compiled.schedule
     stamps = s.memory.l2["stamps"]
     regions = [s.memory.l2[name] for name in s.tiled.tensors]
@@ -28,7 +30,8 @@ def run_compiled(compiled: Compiled, *, max_cycles: int | None = None) -> dict:
         elf = Path(tmp) / "program.elf"
         r = run_elf([elf], cfg=s.cluster, max_cycles=limit,
                     reads=[(stamps.address, stamps.size)]
-                    + [(x.address, x.size) for x in regions])[str(elf.resolve())]
+                    + [(x.address, x.size) for x in regions],
+                    progress=progress)[str(elf.resolve())]
     if "error" in r:
         raise ExecError(f"the compiled program did not finish: {r['error']}")
     memory = r.pop("memory")

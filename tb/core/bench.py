@@ -4,6 +4,7 @@ Runs inside the simulator on a :class:`~tb.core.harness.CoreHarness`.
 """
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from cocotb.triggers import ClockCycles
@@ -71,10 +72,16 @@ def describe_last(entries: list[TraceEntry]) -> str:
     return f"last pc 0x{pc:08x}; the last retired:\n{lines}"
 
 
-async def wait_exit(dut, max_cycles: int, state) -> None:
-    """Wait for ``dut.exited``; past ``max_cycles`` raise CycleLimitExceeded with ``state()``."""
+async def wait_exit(dut, max_cycles: int, state, progress: str | None = None) -> None:
+    """Wait for ``dut.exited``; past ``max_cycles`` raise CycleLimitExceeded with ``state()``.
+    With ``progress`` (a file), write the cycles simulated so far there every million."""
+
+    def tick(cycles: int) -> None:
+        Path(progress).write_text(f"{cycles}\n")
+
     try:
-        await wait_high(dut, dut.exited, max_cycles=max_cycles, state=state)
+        await wait_high(dut, dut.exited, max_cycles=max_cycles, state=state,
+                        tick=tick if progress else None)
     except CycleLimitExceeded as e:
         raise CycleLimitExceeded(f"the program did not exit within {max_cycles} cycles: "
                                  f"{str(e).split('state: ', 1)[-1]}") from None
