@@ -1,4 +1,8 @@
-"""The cost model's engine part: the cycles of one engine job, from its mode and sizes.
+"""The cost model: cycles of engine jobs, DMA transfers, core kernels and schedule stages.
+
+A stage takes its slowest unit's cycles plus its own (``predict``): the engine's jobs, the
+DMA's bytes over 64 per cycle plus a cost per transfer, the largest core's share of the
+kernel from measured cycles per element (``KERNEL_CYCLES``). The engine's part:
 
 The engine issues one row chunk per cycle: a step of R x I x C tiles issues
 ``R * I * C * M * M / N`` cycles, and a job issues the sum over its steps (``step_list``).

@@ -3,20 +3,23 @@ and the cores.
 
 In stage ``k``, at the same time:
 
-- the engine runs the job of at most one engine tile (core 0 programs it through a register
-  context and triggers it at the start of the stage);
+- the engine runs the stage's jobs, one after the other (core 0 programs them through the
+  register contexts: the first during the stage before, the others as contexts free up);
 - the DMA stores the outputs of the tiles computed in stage ``k - 1`` and loads the inputs
   and constants of the tiles computed in stage ``k + 1`` (core 0 queues them);
-- all cores run the kernel of at most one core tile, each on a slice of its elements or rows.
+- the cores run at most one kernel, each on a share of its elements or rows.
 
 At the end of the stage core 0 waits until the DMA and the engine have finished everything
-the stage started, records the cycle counter, and all cores meet at the barrier. So a tile
-computed in stage ``k`` had its inputs loaded in ``k - 1``, and its output is in L2 after
-``k + 1``: a tile reading that output is computed in ``k + 3`` at the earliest. Each tile
-takes the earliest stage its inputs, its unit and L1 allow (:class:`~.memory.L1Allocator`
-places its buffers there, or the tile moves a stage later).
+the stage started, and all cores meet at the barrier. A tile computed in stage ``k`` reads
+each input from L1: from a buffer loaded in ``k - 1``, or from one still holding that block
+(its producer's output, from ``k_producer + 1`` on; a block or constant blob another tile
+loaded), whose life is extended to ``k``. A block read from L2 is loaded three stages after
+its producer computed it (its store, then the load).
 
-:func:`verify_schedule` checks those rules on the result; the functional executor
+Tiles are list-scheduled: stage after stage the cores take the first ready tile in program
+order whose buffers fit L1 (:class:`~.memory.L1Allocator`), and the engine takes ready tiles
+until its predicted cycles reach the kernel's (at least one, at most :data:`MAX_JOBS`).
+:func:`verify_schedule` checks the rules on the result; the functional executor
 (``sw.compiler.executor``) checks the data races they are meant to prevent.
 """
 
@@ -297,11 +300,12 @@ def schedule(tiled: Tiled) -> Schedule:
 
 
 def verify_schedule(s: Schedule) -> None:
-    """Check the pipeline's rules: every tile computes once, in a stage after the stage that
-    loads its inputs (from L2 regions already stored), with its buffers live from the load to
-    the store; at most one engine job and one kernel per stage; transfers numbered in order
-    and inside their memories; and the memory plan (:func:`~.memory.verify_memory`). Raises
-    :class:`GraphError` naming the tile."""
+    """Check the pipeline's rules: every tile computes once; reads each input from a buffer
+    that holds that block and lives in its stage (a buffer it loads itself: in the stage
+    before, from L2 data already stored); every transfer sits in its stage within its
+    buffer's life, numbered in order; at most one kernel and :data:`MAX_JOBS` jobs per stage;
+    and the memory plan (:func:`~.memory.verify_memory`). Raises :class:`GraphError` naming the
+    tile."""
     verify_memory(s.memory)
     names = [t.name for t in s.tiled.tiles]
     done = [r.tile.name for st in s.stages for r in (*st.jobs, *st.kernels)]
