@@ -47,16 +47,24 @@ class Buffer:
 @dataclass(frozen=True)
 class Region:
     """An L2 region: a tensor (``kind`` input, intermediate or output), a constant blob
-    (consts) or the stamps."""
+    (consts) or the stamps. A region with a lifetime (stages ``first..last``, a tensor the
+    tiling added) may share its bytes with regions whose lifetimes it does not meet."""
 
     name: str
     kind: str
     address: int
     size: int
+    first: int | None = None
+    last: int | None = None
 
     @property
     def end(self) -> int:
         return self.address + self.size
+
+    def live_with(self, other: "Region") -> bool:
+        if None in (self.first, other.first):
+            return True
+        return self.first <= other.last and other.first <= self.last
 
 
 @dataclass
@@ -157,7 +165,8 @@ class L1Allocator:
 
 def verify_memory(plan: MemoryPlan) -> None:
     """Check that every buffer and region is aligned and inside its memory, that L2 regions
-    are disjoint, and that no two L1 buffers live in a common stage overlap. Raises
+    that are live together are disjoint, and that no two L1 buffers live in a common stage
+    overlap. Raises
     :class:`GraphError` naming both."""
     l1, l2 = plan.cluster.l1_range, plan.cluster.l2_range
     for b in plan.l1:
@@ -170,9 +179,12 @@ def verify_memory(plan: MemoryPlan) -> None:
         if r.address % ALIGN or not (l2[0] <= r.address and r.end <= l2[1]):
             raise GraphError(f"L2 region {r.name!r} at 0x{r.address:x} ({r.size} bytes) is "
                              f"misaligned or outside L2 0x{l2[0]:x}..0x{l2[1]:x}")
-    for a, b in zip(regions, regions[1:], strict=False):
-        if a.end > b.address:
-            raise GraphError(f"L2 regions {a.name!r} and {b.name!r} overlap")
+    for i, a in enumerate(regions):
+        for b in regions[i + 1:]:
+            if b.address >= a.end:
+                break
+            if a.live_with(b):
+                raise GraphError(f"L2 regions {a.name!r} and {b.name!r} overlap")
     by_address = sorted(plan.l1, key=lambda b: b.address)
     for i, a in enumerate(by_address):
         for b in by_address[i + 1:]:

@@ -23,14 +23,14 @@ until its predicted cycles reach the kernel's (at least one, at most :data:`MAX_
 (``sw.compiler.executor``) checks the data races they are meant to prevent.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from hw.config import ClusterConfig
 
 from . import cost
 from .graph import GraphError
-from .memory import Buffer, L1Allocator, MemoryPlan, verify_memory
-from .tiling import Block, Tile, Tiled
+from .memory import Buffer, L1Allocator, MemoryPlan, Region, verify_memory
+from .tiling import Block, Tile, Tiled, aligned
 
 __all__ = ["Transfer", "EngineRun", "KernelRun", "Stage", "Schedule", "schedule",
            "verify_schedule", "transfer", "MAX_JOBS"]
@@ -246,17 +246,76 @@ def _overlap(a: Block, b: Block) -> bool:
     return a.tensor == b.tensor and a.r0 < b.r1 and b.r0 < a.r1 and a.c0 < b.c1 and b.c0 < a.c1
 
 
+#: Where the tensors the tiling adds sit while the schedule is made (outside every memory);
+#: they get their L2 addresses, with their lifetimes, afterwards (:func:`_share_l2`).
+SCRATCH_BASE = 0xC000_0000
+
+
 def _place_l2(tiled: Tiled) -> MemoryPlan:
+    """The graph's tensors and the constant blobs in L2; the tensors the tiling adds at
+    provisional addresses from SCRATCH_BASE."""
     plan = MemoryPlan(tiled.cluster)
     g = tiled.lowered.graph
+    at = SCRATCH_BASE
     for name, tensor in tiled.tensors.items():
+        size = tensor.shape[0] * tensor.shape[1]
+        if name not in g.tensors:
+            plan.l2[name] = Region(name, "intermediate", at, size)
+            at += aligned(size)
+            continue
         kind = ("input" if name in g.inputs else "output" if name in g.outputs
                 else "intermediate")
-        plan.place_l2(name, kind, tensor.shape[0] * tensor.shape[1])
+        plan.place_l2(name, kind, size)
     for t in tiled.tiles:
         if t.consts and t.consts.name not in plan.l2:
             plan.place_l2(t.consts.name, "consts", t.consts.size)
     return plan
+
+
+def _share_l2(memory: MemoryPlan, stages: list[Stage]) -> None:
+    """Give the tensors the tiling added their L2 addresses: each lives from the first stage
+    that stores into it to the last that loads from it, and tensors that are never live
+    together share bytes (below the other data). Rewrites the transfers' addresses."""
+    scratch = sorted((r for r in memory.l2.values() if r.address >= SCRATCH_BASE),
+                     key=lambda r: r.address)
+    if not scratch:
+        return
+    life: dict[str, list[int]] = {r.name: [] for r in scratch}
+
+    def region(address: int) -> Region | None:
+        for r in scratch:
+            if r.address <= address < r.end:
+                return r
+        return None
+
+    for st in stages:
+        for t in st.transfers:
+            r = region(t.dst if t.what == "out" else t.src)
+            if r is not None:
+                life[r.name].append(st.index)
+    placed: list[Region] = []
+    for r in sorted(scratch, key=lambda r: (min(life[r.name]), r.name)):
+        first, last = min(life[r.name]), max(life[r.name])
+        offset = 0
+        for o in sorted(placed, key=lambda o: o.address):
+            if o.first <= last and first <= o.last and offset + r.size > o.address:
+                offset = max(offset, aligned(o.end))
+        placed.append(Region(r.name, r.kind, offset, r.size, first, last))
+    window = aligned(max(o.end for o in placed))
+    base = memory.data_start - window
+    if base < memory.cluster.l2_range[0]:
+        raise GraphError(f"the program's data needs more than {memory.cluster.l2_range[1] - base}"
+                         f" bytes of L2; the cluster has {memory.cluster.l2_bytes}")
+    moved = {r.name: Region(r.name, r.kind, base + r.address, r.size, r.first, r.last)
+             for r in placed}
+
+    def move(address: int) -> int:
+        r = region(address)
+        return address if r is None else moved[r.name].address + address - r.address
+
+    for st in stages:
+        st.transfers = [replace(t, src=move(t.src), dst=move(t.dst)) for t in st.transfers]
+    memory.l2.update(moved)
 
 
 def schedule(tiled: Tiled) -> Schedule:
@@ -288,6 +347,7 @@ def schedule(tiled: Tiled) -> Schedule:
                              f"bytes of L1, the cluster has {tiled.cluster.l1_bytes})")
     last = max(s.stages)
     stages = [s.stages.get(k, Stage(k)) for k in range(last + 1)]
+    _share_l2(memory, stages)
     memory.place_l2("stamps", "stamps", 4 * len(stages))
     number = 0
     for st in stages:
