@@ -44,5 +44,9 @@ def test_run_without_an_engine_or_with_a_bad_size_is_a_clear_error(capsys):
 
 @pytest.mark.parametrize("part", ["head", "encoder"])
 def test_parts(part, capsys):
-    assert main(["run", *SMALL, "--part", part, "--executor", "functional"]) == 0
-    assert ("l0.ln2" in capsys.readouterr().out) == (part == "encoder")
+    assert main(["run", *SMALL, "--part", part, "--executor", "functional", "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert any(o["op"] == "l0.ln2" for o in r["ops"]) == (part == "encoder")
+    s, e, p, f, heads = 64, 64, 64, 128, (1 if part == "head" else 2)
+    head = 3 * s * e * p + 2 * s * s * p + s * p * e         # Q, K, V; QK, AV; output
+    assert r["macs"] == heads * head + (2 * s * e * f if part == "encoder" else 0)

@@ -11,7 +11,7 @@ program records no finer stamps).
 from dataclasses import dataclass
 
 from .codegen import Compiled
-from .cost import STAGE_CYCLES, stage_parts
+from .cost import JOB_START_CYCLES, STAGE_CYCLES, engine_cycles, issue_cycles, stage_parts
 
 __all__ = ["OpRow", "op_table", "summary", "table_text", "plot_timeline"]
 
@@ -37,28 +37,24 @@ class OpRow:
 
 def op_table(compiled: Compiled, measured: list[int] | None = None) -> list[OpRow]:
     """One row per graph op (plus "transfers" for stages that only move data)."""
-    from hw.ita.steps import step_dims, step_list
-
     s = compiled.schedule
-    m = s.tiled.lowered.cfg.m
+    cfg = s.tiled.lowered.cfg
     predicted = [st["predicted_cycles"] for st in compiled.manifest["stages"]]
     rows: dict[str, OpRow] = {}
     for t in s.tiled.tiles:
         row = rows.setdefault(t.op.name, OpRow(t.op.name, t.op.kind, t.unit, 0, 0, 0, 0, 0, 0,
                                                0 if measured else None))
         row.tiles += 1
-        if t.job is not None:
-            j = t.job
-            row.macs += sum(r * i * c * m ** 3 for kind, _ in step_list(j.mode, j.s)
-                            for r, i, c in [step_dims(kind, j.mode, j.s, j.e, j.p, j.f)])
+        if t.job is not None:               # the array does N x M MACs per issue cycle
+            row.macs += issue_cycles(t.job, cfg) * cfg.n * cfg.m
     moving = OpRow("transfers", "dma", "dma", 0, 0, 0, 0, 0, 0, 0 if measured else None)
     owner = {t.name: t.op.name for t in s.tiled.tiles}
     for k, st in enumerate(s.stages):
         parts = stage_parts(st, s.cluster)
         for tr in st.transfers:
             rows[owner[tr.tile]].dma_bytes += tr.size
-        work = [(r.tile, parts["engine"]) for r in st.jobs] + [
-            (kr.tile, parts["cores"]) for kr in st.kernels]
+        work = [(r.tile, engine_cycles(r.tile.job, cfg) + JOB_START_CYCLES) for r in st.jobs]
+        work += [(kr.tile, parts["cores"]) for kr in st.kernels]
         for tile, cycles in work:
             row = rows[tile.op.name]
             if tile.job is not None:
