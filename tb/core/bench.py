@@ -104,6 +104,7 @@ class CoreBench:
         self.dut.run.value = 0
         self.dut.stall.value = 0
         self.dut.seed.value = 1
+        self.dut.profile.value = 0
         self.dut.tohost.value = 0
         self.dut.event.value = 0
         await start(self.dut)
@@ -134,10 +135,13 @@ class CoreBench:
         return read_trace(self.dut)
 
     async def run(self, *, max_cycles: int, stall: float = 0.0, seed: int = 1,
-                  tohost: int = 0) -> RunResult:
-        """Release the core from reset and wait for its exit."""
+                  tohost: int = 0, bursts: bool = False) -> RunResult:
+        """Release the core from reset and wait for its exit; both ports stall in a fraction
+        ``stall`` of the cycles, on their own or in ``bursts``, the pattern drawn from
+        ``seed``."""
         d = self.dut
         d.stall.value, d.seed.value, d.tohost.value = min(255, round(stall * 256)), seed, tohost
+        d.profile.value = int(bursts)
         d.run.value = 0
         await ClockCycles(d.clk, 2)
         d.run.value = 1

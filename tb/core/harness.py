@@ -14,8 +14,8 @@ from hw.config import CLUSTER_CTRL, L2_BASE, CtrlReg
 from hw.core.core import Core
 
 from ..hdl import RAM_VERILOG
-from ..hdl.lfsr import Xorshift
 from ..hdl.registered import registered, registered_sync
+from ..hdl.stalls import Stalls
 
 __all__ = ["CoreHarness", "core_build", "TraceLayout", "TRACE_DEPTH", "CHAR_DEPTH", "PUBLIC"]
 
@@ -36,7 +36,7 @@ class _Port(wiring.Component):
         self._words, self._salt = words, salt
         aw = (words - 1).bit_length()
         super().__init__({
-            "bus": In(TCDMSignature(32, 32)), "stall": In(8), "seed": In(32),
+            "bus": In(TCDMSignature(32, 32)), "stall": In(8), "seed": In(32), "profile": In(1),
             "ram_en": Out(1), "ram_we": Out(1), "ram_addr": Out(aw), "ram_wdata": Out(32),
             "ram_be": Out(4), "ram_rdata": In(32),
             "io": Out(1), "io_rdata": In(32),    # a request outside the RAM, its read data
@@ -46,14 +46,15 @@ class _Port(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         bus = self.bus
-        m.submodules.rng = rng = Xorshift()
+        m.submodules.stalls = stalls = Stalls(2, salt=self._salt)    # grants, responses
         m.submodules.responses = q = fifo.SyncFIFO(width=32, depth=4)
-        m.d.comb += [rng.load.eq(0), rng.seed.eq(self.seed ^ self._salt)]
+        m.d.comb += [stalls.seed.eq(self.seed), stalls.level.eq(self.stall),
+                     stalls.profile.eq(self.profile)]
         offset = bus.addr - L2_BASE
         in_ram = (bus.addr >= L2_BASE) & (offset < self._words * 4)
         pending = Signal(range(5))                 # reads granted, not yet answered
         room = pending + q.level < 4
-        grant = self.enable & bus.req & room & (rng.value[0:8] >= self.stall)
+        grant = self.enable & bus.req & room & stalls.go[0]
         m.d.comb += [bus.gnt.eq(grant), self.ram_en.eq(grant & in_ram),
                      self.ram_we.eq(bus.we), self.ram_addr.eq(offset[2:]),
                      self.ram_wdata.eq(bus.wdata), self.ram_be.eq(bus.be),
@@ -66,7 +67,7 @@ class _Port(wiring.Component):
         # (so with no stalls data arrive one cycle after the grant)
         fresh = Mux(was_ram, self.ram_rdata, io_data)
         have = q.r_rdy | was_read
-        release = have & (rng.value[8:16] >= self.stall)
+        release = have & stalls.go[1]
         m.d.comb += [bus.rvalid.eq(release), bus.rdata.eq(Mux(q.r_rdy, q.r_data, fresh)),
                      q.r_en.eq(release & q.r_rdy),
                      q.w_en.eq(was_read & (q.r_rdy | ~release)), q.w_data.eq(fresh)]
@@ -102,7 +103,7 @@ class CoreHarness(wiring.Component):
         self.words = mem_size // 4
         super().__init__({
             "clk": In(1), "rst": In(1), "run": In(1), "stall": In(8), "seed": In(32),
-            "tohost": In(32), "event": In(1),
+            "profile": In(1), "tohost": In(32), "event": In(1),
             "exited": Out(1), "exit_code": Out(32), "cycles": Out(32), "retired": Out(32),
             "chars": Out(32), "trace_count": Out(32),
         })
@@ -110,8 +111,8 @@ class CoreHarness(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         registered_sync(m, self.clk, self.rst)
-        run, stall, seed, tohost = (registered(m, s) for s in (self.run, self.stall, self.seed,
-                                                               self.tohost))
+        run, stall, seed, profile, tohost = (registered(m, s) for s in (
+            self.run, self.stall, self.seed, self.profile, self.tohost))
         core = Core(hartid=self.hartid, reset_pc=L2_BASE)
         m.submodules.core = ResetInserter(~run)(core)
         m.d.comb += core.event.eq(registered(m, self.event))
@@ -120,7 +121,8 @@ class CoreHarness(wiring.Component):
             p = _Port(self.words, salt)
             m.submodules[name] = ResetInserter(~run)(p)   # nothing survives a reset
             wiring.connect(m, bus, p.bus)
-            m.d.comb += [p.stall.eq(stall), p.seed.eq(seed), p.enable.eq(run)]
+            m.d.comb += [p.stall.eq(stall), p.seed.eq(seed), p.profile.eq(profile),
+                         p.enable.eq(run)]
             ports.append(p)
         aw = (self.words - 1).bit_length()
         en, we, be = Signal(2), Signal(2), Signal(8)

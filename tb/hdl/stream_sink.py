@@ -4,7 +4,7 @@ from amaranth import Module
 from amaranth.lib import memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from .lfsr import Xorshift
+from .stalls import Stalls
 
 __all__ = ["StreamSink"]
 
@@ -23,7 +23,8 @@ class StreamSink(wiring.Component):
     start : In(1)
         Restart at beat 0 (and reload the stall generator with ``seed``).
     limit : In(32)
-    stall : In(8), seed : In(32)
+    stall : In(8), seed : In(32), profile : In(1)
+        The stalls (:class:`~.stalls.Stalls`: level, seed, uniform or bursts).
     received : Out(32)
         Beats received since ``start``.
     high : Out(1)
@@ -35,17 +36,18 @@ class StreamSink(wiring.Component):
         self._shape, self._depth = shape, depth
         super().__init__({
             "i": In(stream.Signature(shape)), "start": In(1), "limit": In(32),
-            "stall": In(8), "seed": In(32), "received": Out(32), "high": Out(1),
+            "stall": In(8), "seed": In(32), "profile": In(1), "received": Out(32), "high": Out(1),
         })
 
     def elaborate(self, platform):
         m = Module()
         depth = self._depth
         m.submodules.store = store = memory.Memory(shape=self._shape, depth=depth, init=[])
-        m.submodules.rng = rng = Xorshift()
+        m.submodules.stalls = stalls = Stalls(1, salt=2)
         wr = store.write_port()
-        m.d.comb += [rng.load.eq(self.start), rng.seed.eq(self.seed ^ 0x9E3779B9),
-                     self.i.ready.eq(~self.start & (rng.value[8:16] >= self.stall)
+        m.d.comb += [stalls.load.eq(self.start), stalls.seed.eq(self.seed),
+                     stalls.level.eq(self.stall), stalls.profile.eq(self.profile),
+                     self.i.ready.eq(~self.start & stalls.go[0]
                                      & (self.received < self.limit)),
                      wr.addr.eq(self.received[:(depth - 1).bit_length()]),
                      wr.data.eq(self.i.payload), wr.en.eq(self.i.valid & self.i.ready),

@@ -4,7 +4,7 @@ from amaranth import Module
 from amaranth.lib import memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from .lfsr import Xorshift
+from .stalls import Stalls
 
 __all__ = ["StreamSource"]
 
@@ -32,7 +32,8 @@ class StreamSource(wiring.Component):
         Restart at beat 0 (and reload the stall generator with ``seed``).
     limit : In(32)
         Beats available (written) since ``start``.
-    stall : In(8), seed : In(32)
+    stall : In(8), seed : In(32), profile : In(1)
+        The stalls (:class:`~.stalls.Stalls`: level, seed, uniform or bursts).
     sent : Out(32)
         Beats sent since ``start``.
     low : Out(1)
@@ -45,20 +46,21 @@ class StreamSource(wiring.Component):
         self._shape, self._depth = shape, depth
         super().__init__({
             "o": Out(stream.Signature(shape)), "start": In(1), "limit": In(32),
-            "stall": In(8), "seed": In(32), "sent": Out(32), "low": Out(1),
+            "stall": In(8), "seed": In(32), "profile": In(1), "sent": Out(32), "low": Out(1),
         })
 
     def elaborate(self, platform):
         m = Module()
         depth = self._depth
         m.submodules.store = store = memory.Memory(shape=self._shape, depth=depth, init=[])
-        m.submodules.rng = rng = Xorshift()
+        m.submodules.stalls = stalls = Stalls(1, salt=1)
         rd = store.read_port(domain="comb")
-        m.d.comb += [rng.load.eq(self.start), rng.seed.eq(self.seed),
+        m.d.comb += [stalls.load.eq(self.start), stalls.seed.eq(self.seed),
+                     stalls.level.eq(self.stall), stalls.profile.eq(self.profile),
                      rd.addr.eq(self.sent[:(depth - 1).bit_length()]),
                      self.o.payload.eq(rd.data),
                      self.low.eq(self.limit - self.sent <= depth // 2)]
-        go = rng.value[:8] >= self.stall
+        go = stalls.go[0]
         with m.If(self.start):
             m.d.sync += [self.sent.eq(0), self.o.valid.eq(0)]
         with m.Elif(self.o.valid & self.o.ready):

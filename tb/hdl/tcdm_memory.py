@@ -8,7 +8,7 @@ from amaranth.lib.wiring import In, Out
 
 from hw.bus import LANE_BITS, TCDMSignature
 
-from .lfsr import Xorshift
+from .stalls import Stalls
 
 __all__ = ["TCDMMemory", "RAM_VERILOG"]
 
@@ -19,15 +19,16 @@ RAM_VERILOG = (Path(__file__).parent / "tb_ram.v").read_text()
 class TCDMMemory(wiring.Component):
     """Serve a wide TCDM port from a RAM of ``size`` bytes at ``base``.
 
-    Each lane is granted on its own in a pseudo-random fraction ``1 - stall/256`` of the
-    cycles it requests (so a beat's lanes are granted in different cycles under stalls), and
-    returns read data one cycle after the grant. An access outside the memory sets ``oob``.
+    Each lane is granted on its own (:class:`~.stalls.Stalls`, one channel per lane, seeded
+    from ``seed``; ``stall`` is the level, ``profile`` uniform or bursts), so a beat's lanes
+    are granted in different cycles under stalls, and returns read data one cycle after the
+    grant. An access outside the memory sets ``oob``.
     The RAM is the instance ``ram`` (array ``mem`` of 64-bit words).
 
     Members
     -------
     tcdm : In(TCDMSignature()).array(lanes)
-    stall : In(8), seed : In(32)
+    stall : In(8), seed : In(32), profile : In(1)
     oob : Out(1)
         Sticky: an access fell outside the memory.
     """
@@ -36,7 +37,7 @@ class TCDMMemory(wiring.Component):
         self._lanes, self._base, self._size = lanes, base, size
         self.words = size // 8
         super().__init__({"tcdm": In(TCDMSignature()).array(lanes), "stall": In(8),
-                          "seed": In(32), "oob": Out(1)})
+                          "seed": In(32), "profile": In(1), "oob": Out(1)})
 
     def elaborate(self, platform):
         m = Module()
@@ -50,12 +51,13 @@ class TCDMMemory(wiring.Component):
                                     p_AW=aw, i_clk=ClockSignal(), i_en=en, i_we=we,
                                     i_addr=addr, i_wdata=wdata, i_be=be, o_rdata=rdata)
         bad = []
+        m.submodules.stalls = stalls = Stalls(lanes)
+        m.d.comb += [stalls.seed.eq(self.seed), stalls.level.eq(self.stall),
+                     stalls.profile.eq(self.profile)]
         for i, lane in enumerate(self.tcdm):
-            rng = m.submodules[f"rng{i}"] = Xorshift()
-            m.d.comb += [rng.load.eq(0), rng.seed.eq(self.seed)]
             offset = lane.addr - self._base
             inside = (lane.addr >= self._base) & (offset < self._size)
-            grant = lane.req & (rng.value[8:16] >= self.stall)
+            grant = lane.req & stalls.go[i]
             m.d.comb += [lane.gnt.eq(grant), en[i].eq(grant & inside), we[i].eq(lane.we),
                          addr[i * aw:(i + 1) * aw].eq(offset[3:]),
                          wdata[i * LANE_BITS:(i + 1) * LANE_BITS].eq(lane.wdata),

@@ -24,10 +24,13 @@ class HWPEBench:
         self.mem = signal(dut, "memory.ram.mem")
         self.words = len(self.mem)
 
-    async def reset(self, *, stall: float = 0.0, seed: int = 1) -> None:
+    async def reset(self, *, stall: float = 0.0, seed: int = 1, bursts: bool = False) -> None:
+        """Reset with memory grant stalls: a fraction ``stall`` of the cycles, on their own
+        or in ``bursts`` (``tb.hdl.stalls``), the pattern drawn from ``seed``."""
         self.dut.reg_req.value = 0
         self.dut.stall.value = min(255, round(stall * 256))
         self.dut.seed.value = seed
+        self.dut.profile.value = int(bursts)
         await start(self.dut)
 
     # --- memory -------------------------------------------------------------------------

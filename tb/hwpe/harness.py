@@ -25,8 +25,9 @@ class HWPEHarness(wiring.Component):
     reg_req, reg_we, reg_addr, reg_wdata, reg_id : In
     reg_rvalid, reg_rdata : Out
         The HWPE's register bus (one access per cycle, read data a cycle later).
-    stall : In(8), seed : In(32)
-        Grant stalls of the memory, in 1/256.
+    stall : In(8), seed : In(32), profile : In(1)
+        Grant stalls of the memory (``tb.hdl.stalls``): level in 1/256, seed, uniform or
+        bursts.
     evt : Out(cores), busy : Out(1), oob : Out(1)
     cycles : Out(32)
         Cycles since reset.
@@ -45,7 +46,8 @@ class HWPEHarness(wiring.Component):
         super().__init__({
             "clk": In(1), "rst": In(1), "reg_req": In(1), "reg_we": In(1), "reg_addr": In(8),
             "reg_wdata": In(32), "reg_id": In(ib), "reg_rvalid": Out(1), "reg_rdata": Out(32),
-            "stall": In(8), "seed": In(32), "evt": Out(cores), "busy": Out(1), "oob": Out(1),
+            "stall": In(8), "seed": In(32), "profile": In(1), "evt": Out(cores), "busy": Out(1),
+            "oob": Out(1),
             "cycles": Out(32), "issued": Out(32), "gap_cycles": Out(32), "gaps": Out(32),
         })
 
@@ -60,7 +62,8 @@ class HWPEHarness(wiring.Component):
         m.d.comb += [r.req.eq(self.reg_req), r.we.eq(self.reg_we), r.addr.eq(self.reg_addr),
                      r.wdata.eq(self.reg_wdata), r.id.eq(self.reg_id),
                      self.reg_rvalid.eq(r.rvalid), self.reg_rdata.eq(r.rdata),
-                     mem.stall.eq(self.stall), mem.seed.eq(self.seed), self.oob.eq(mem.oob),
+                     mem.stall.eq(self.stall), mem.seed.eq(self.seed),
+                     mem.profile.eq(self.profile), self.oob.eq(mem.oob),
                      self.evt.eq(hwpe.evt), self.busy.eq(hwpe.busy)]
         in_gap = Signal()
         gap = Signal(32)

@@ -19,6 +19,9 @@ from sw.golden import GeluConstants, Requant
 from ..cocotb_util import start, wait_high
 from ..rings import RingSink, RingSource
 
+#: The streams of the engine, by the names of their stall inputs.
+STREAMS = ("inp", "weight", "bias", "out")
+
 __all__ = ["RunResult", "ITABench", "job_bits"]
 
 
@@ -55,10 +58,12 @@ class ITABench:
     async def reset(self) -> None:
         await start(self.dut)
 
-    async def run(self, job: ItaJob, streams: Streams, *, stall: float = 0.0, seed: int = 1,
-                  max_cycles: int | None = None) -> RunResult:
-        """Run ``job`` with ``streams``; ``stall`` is the probability that a stream is idle in
-        a cycle (all four streams)."""
+    async def run(self, job: ItaJob, streams: Streams, *, stall: float | dict = 0.0,
+                  seed: int = 1, bursts: bool = False, max_cycles: int | None = None
+                  ) -> RunResult:
+        """Run ``job`` with ``streams``; ``stall`` is the fraction of cycles a stream is idle:
+        one for all four streams, or by stream (``{"inp": 0.9}``: the input starved, the others
+        flowing); ``bursts`` puts the stalls in runs (``tb.hdl.stalls``)."""
         dut, cfg = self.dut, self.cfg
         sources = [RingSource(dut, "inp", streams.inp, 8),
                    RingSource(dut, "weight", streams.weight, 8),
@@ -66,10 +71,12 @@ class ITABench:
         sink = RingSink(dut, "out", cfg.m, 8)
         for ring in (*sources, sink):
             ring.prime()
-        level = min(255, round(stall * 256))
-        for s in ("inp", "weight", "bias", "out"):
-            getattr(dut, f"stall_{s}").value = level
+        stalls = stall if isinstance(stall, dict) else dict.fromkeys(STREAMS, stall)
+        for s in STREAMS:
+            getattr(dut, f"stall_{s}").value = min(255, round(stalls.get(s, 0.0) * 256))
+        stall = max(stalls.values(), default=0.0)
         dut.seed.value = seed
+        dut.profile.value = int(bursts)
         dut.job.value = job_bits(job, cfg)
         dut.start.value = 1
         await ClockCycles(dut.clk, 1)

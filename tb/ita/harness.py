@@ -36,7 +36,9 @@ class ITAHarness(wiring.Component):
         Reset the sources, the sink and the counters and submit ``job``.
     job : In(job_layout(cfg))
     stall_inp, stall_weight, stall_bias, stall_out : In(8)
-        Stall rate of each stream, in 1/256.
+        Stall level of each stream, in 1/256.
+    profile : In(1)
+        Uniform stalls or bursts (``tb.hdl.stalls.StallProfile``), on every stream.
     inp_limit, weight_limit, bias_limit, out_limit : In(32)
     inp_sent, weight_sent, bias_sent, out_received : Out(32)
     inp_low, weight_low, bias_low, out_high : Out(1)
@@ -59,7 +61,8 @@ class ITAHarness(wiring.Component):
         super().__init__({
             "clk": In(1), "rst": In(1), "start": In(1), "job": In(job_layout(cfg)),
             "stall_inp": In(8), "stall_weight": In(8), "stall_bias": In(8), "stall_out": In(8),
-            "seed": In(32), "finished": Out(1), "error": Out(1), "cycles": Out(32),
+            "seed": In(32), "profile": In(1), "finished": Out(1), "error": Out(1),
+            "cycles": Out(32),
             "issued": Out(32), "step_cycles": Out(data.ArrayLayout(32, 9)),
             **{f"{n}_limit": In(32) for n in ("inp", "weight", "bias", "out")},
             **{f"{n}_sent": Out(32) for n in ("inp", "weight", "bias")},
@@ -79,6 +82,7 @@ class ITAHarness(wiring.Component):
                 ("bias", bias_layout(cfg), self.stall_bias, 3)):
             src = m.submodules[f"{name}_src"] = StreamSource(shape, self.depth)
             m.d.comb += [src.start.eq(self.start), src.stall.eq(stall),
+                         src.profile.eq(self.profile),
                          src.seed.eq(self.seed * k), src.limit.eq(getattr(self, f"{name}_limit")),
                          getattr(self, f"{name}_sent").eq(src.sent),
                          getattr(self, f"{name}_low").eq(src.low)]
@@ -86,6 +90,7 @@ class ITAHarness(wiring.Component):
             srcs[name] = src
         m.submodules.out_sink = sink = StreamSink(output_layout(cfg), self.depth)
         m.d.comb += [sink.start.eq(self.start), sink.stall.eq(self.stall_out),
+                     sink.profile.eq(self.profile),
                      sink.seed.eq(self.seed), sink.limit.eq(self.out_limit),
                      self.out_received.eq(sink.received),
                      self.out_high.eq(sink.high)]

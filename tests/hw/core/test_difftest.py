@@ -23,8 +23,9 @@ async def difftest(dut):
         image = assemble(random_program(seed))
         ref = run_reference(image, DATA_BYTES)
         await bench.load(image.segments)
-        stall = random.Random(seed).choice([0.0, 0.0, 0.2, 0.5])
-        await bench.run(max_cycles=50_000, stall=stall, seed=seed)
+        choice = random.Random(seed)
+        stall, bursts = choice.choice([0.0, 0.0, 0.2, 0.5]), choice.random() < 0.5
+        await bench.run(max_cycles=50_000, stall=stall, seed=seed, bursts=bursts)
         data = image.symbols["data"]
         compare(seed, ref, bench.trace(), bench.registers(), bench.read(data, DATA_BYTES))
 

@@ -32,7 +32,7 @@ async def hwpe_jobs(dut):
     p = sim.params()
     cfg = ITAConfig(**p["cfg"])
     bench = HWPEBench(dut)
-    await bench.reset(stall=p["stall"], seed=p["seed"])
+    await bench.reset(stall=p["stall"], seed=p["seed"], bursts=p.get("bursts", False))
     rng = np.random.default_rng(p["seed"])
     done = 0
     cases = p["cases"]
@@ -264,6 +264,16 @@ def test_every_mode(stall):
         case("FEEDFORWARD", 1, 2, 1, 1, act="RELU", seed=3),
         case("LINEAR", 3, 2, 2, act="IDENTITY", seed=4),
         case("SINGLE_ATTENTION", 2, 1, 2, seed=5)])
+
+
+@pytest.mark.parametrize("seed", [7, 8])
+def test_every_mode_under_bursts_of_stalls(seed):
+    """Memory grants stalled in runs (each lane on its own), two seeds."""
+    run(SMALL, "hwpe_jobs", stall=0.4, bursts=True, seed=seed, batch=2, cases=[
+        case("ATTENTION", 2, 2, 1, seed=seed), case("FEEDFORWARD", 2, 1, 1, 2, act="GELU",
+                                                    seed=seed + 1),
+        case("LINEAR", 3, 2, 2, act="RELU", seed=seed + 2),
+        case("SINGLE_ATTENTION", 2, 1, 2, seed=seed + 3)])
 
 
 def test_back_to_back_multihead():

@@ -23,7 +23,8 @@ async def _run_job(bench: ITABench, cfg: ITAConfig, case: dict):
     job, steps = random_job(cfg, Mode[case["mode"]], s=case["s"], e=case["e"], p=case["p"],
                             f=case["f"], act=Activation[case["act"]], seed=case["seed"])
     streams = build_streams(cfg, job, steps)
-    result = await bench.run(job, streams, stall=case["stall"], seed=case["seed"])
+    result = await bench.run(job, streams, stall=case["stall"], seed=case["seed"],
+                             bursts=case.get("bursts", False))
     bench.check(streams, result, f"n={cfg.n} m={cfg.m} k={cfg.softmax_shift} {case}")
     return result, streams
 
@@ -81,9 +82,9 @@ async def ita_rejects_bad_jobs(dut):
 # --- pytest ----------------------------------------------------------------------------------
 
 def case(mode: str, s: int, e: int = 1, p: int = 1, f: int = 1, act: str = "IDENTITY",
-         seed: int = 1, stall: float = 0.0) -> dict:
+         seed: int = 1, stall: float | dict = 0.0, bursts: bool = False) -> dict:
     return {"mode": mode, "s": s, "e": e, "p": p, "f": f, "act": act, "seed": seed,
-            "stall": stall}
+            "stall": stall, "bursts": bursts}
 
 
 def run(cfg: ITAConfig, test: str = "ita_jobs", **params) -> None:
@@ -122,6 +123,23 @@ def test_linear_and_single_attention(stall):
              case("SINGLE_ATTENTION", 3, 1, 2, seed=34, stall=stall),
              case("SINGLE_ATTENTION", 4, 1, 4, seed=35, stall=stall)]
     run(SMALL, cases=cases)
+
+
+@pytest.mark.parametrize("starved", ["inp", "weight", "bias", "out"])
+def test_one_stream_starved(starved):
+    """One stream idle 90 % of the cycles while the others flow, every mode."""
+    stall = {starved: 0.9}
+    run(SMALL, cases=[case("ATTENTION", 2, 2, 1, seed=80, stall=stall),
+                      case("FEEDFORWARD", 1, 2, 1, 2, act="GELU", seed=81, stall=stall),
+                      case("SINGLE_ATTENTION", 2, 1, 1, seed=82, stall=stall),
+                      case("LINEAR", 2, 1, 2, act="RELU", seed=83, stall=stall)])
+
+
+def test_bursts_of_stalls():
+    """Stalls in runs on every stream, different seeds."""
+    run(SMALL, cases=[case("ATTENTION", 2, 2, 2, seed=84 + k, stall=0.4, bursts=True)
+                      for k in range(3)] + [
+        case("FEEDFORWARD", 2, 1, 1, 2, act="GELU", seed=87, stall=0.4, bursts=True)])
 
 
 def test_multihead():
