@@ -23,6 +23,8 @@ class HWPEBench:
         self.dut = dut
         self.mem = signal(dut, "memory.ram.mem")
         self.words = len(self.mem)
+        #: what the whole memory must hold: what the bench wrote, and the outputs it checked
+        self.image = np.zeros(self.words * 8, dtype=np.uint8)
 
     async def reset(self, *, stall: float = 0.0, seed: int = 1, bursts: bool = False) -> None:
         """Reset with memory grant stalls: a fraction ``stall`` of the cycles, on their own
@@ -43,6 +45,7 @@ class HWPEBench:
         padded = data + bytes(-len(data) % 8)
         for i, w in enumerate(np.frombuffer(padded, dtype="<u8").tolist()):
             self.mem[offset // 8 + i].value = w
+        self.image[offset:offset + len(padded)] = np.frombuffer(padded, dtype=np.uint8)
 
     def read(self, address: int, size: int) -> bytes:
         offset = address - MEM_BASE
@@ -58,9 +61,12 @@ class HWPEBench:
             self.write(address, data)
 
     def check(self, placement: Placement, context: str) -> None:
-        """Assert that every output the job wrote is bit-exact with the golden model."""
+        """Assert that every output the job wrote is bit-exact with the golden model (and
+        expect them in :meth:`check_memory`)."""
         assert not int(self.dut.oob.value), f"{context}: an access left the memory"
         for what, address, expected in placement.expected:
+            at = address - MEM_BASE
+            self.image[at:at + expected.size] = expected.astype(np.int8).view(np.uint8).ravel()
             got = np.frombuffer(self.read(address, expected.size), dtype=np.int8)
             got = got.reshape(expected.shape)
             if not np.array_equal(got, expected):
@@ -69,6 +75,18 @@ class HWPEBench:
                     f"{context}: {what} at 0x{address:x} differs at row {r} column {c}: got "
                     f"{got[r, c]}, expected {expected[r, c]} "
                     f"({int((got != expected).sum())} of {got.size} elements differ)")
+
+    def check_memory(self, context: str) -> None:
+        """Assert that the whole memory holds what the bench wrote, with the checked outputs
+        in their places, and nothing else: a stray write anywhere shows."""
+        got = np.array([int(w.value) for w in self.mem], dtype="<u8").view(np.uint8)
+        bad = np.flatnonzero(got != self.image)
+        if bad.size:
+            at = int(bad[0])
+            raise AssertionError(
+                f"{context}: memory at 0x{MEM_BASE + at:x} holds 0x{got[at]:02x}, expected "
+                f"0x{self.image[at]:02x} ({bad.size} bytes differ from what the bench wrote "
+                "and the outputs it checked)")
 
     # --- registers ----------------------------------------------------------------------
     async def write_reg(self, offset: int, value: int, core: int = 0) -> None:

@@ -19,6 +19,9 @@ from sw.golden import GeluConstants, Requant
 from ..cocotb_util import start, wait_high
 from ..rings import RingSink, RingSource
 
+#: Cycles the bench keeps collecting output beats after the engine's ``done``: a beat the
+#: job should not have made shows as one too many.
+AFTER_DONE = 64
 #: The streams of the engine, by the names of their stall inputs.
 STREAMS = ("inp", "weight", "bias", "out")
 
@@ -95,6 +98,7 @@ class ITABench:
 
         try:
             await wait_high(dut, dut.finished, max_cycles=max_cycles, state=state)
+            await ClockCycles(dut.clk, AFTER_DONE)     # beats after ``done`` are counted too
         finally:
             for t in tasks:
                 t.cancel()

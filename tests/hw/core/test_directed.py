@@ -48,7 +48,9 @@ EDGES = [0, 1, 2, M32, 0x8000_0000, 0x7FFF_FFFF, 0x1234_5678, 0xFFFF_FFFE, 31, 3
 
 class Checks:
     """Assembly that compares registers with expected values and exits with the number of
-    the first mismatch."""
+    the first mismatch; it counts the checks it passes (in ``gp``) and exits with the number
+    of checks plus one when that count is not the number of checks (a check jumped over, or
+    a branch that is always taken, would otherwise pass)."""
 
     def __init__(self):
         self.lines, self.n = [], 0
@@ -58,13 +60,16 @@ class Checks:
         load = "la" if isinstance(expected, str) else "li"
         value = expected if isinstance(expected, str) else s32(expected)
         self.lines += [f"    {load} t6, {value}", f"    beq {reg}, t6, ok{self.n}",
-                       f"    li a0, {self.n}", "    j fail", f"ok{self.n}:"]
+                       f"    li a0, {self.n}", "    j fail", f"ok{self.n}:",
+                       "    addi gp, gp, 1"]
 
     def code(self, *lines: str) -> None:
         self.lines += [f"    {ln}" if not ln.endswith(":") else ln for ln in lines]
 
     def program(self, prologue: str = "", data: str = "") -> str:
-        return "\n".join(["_start:", prologue, *self.lines, "    li a0, 0", "fail:",
+        return "\n".join(["_start:", "    li gp, 0", prologue, *self.lines,
+                          f"    li t6, {self.n}", "    li a0, 0", "    beq gp, t6, fail",
+                          f"    li a0, {self.n + 1}", "fail:",
                           "    slli a0, a0, 1", "    ori a0, a0, 1",
                           f"    li t6, {CLUSTER_CTRL + CtrlReg.EXIT}", "    sw a0, 0(t6)",
                           "hang: j hang", data]) + "\n"
@@ -227,6 +232,18 @@ def wfi_program() -> str:
     return c.program()
 
 
+def skipping_program() -> str:
+    """Jumps over its second check: must exit with the number of checks plus one."""
+    c = Checks()
+    c.code("li t2, 1")
+    c("t2", 1)
+    c.code("j skipped")
+    c("t2", 1)
+    c.code("skipped:")
+    c("t2", 1)
+    return c.program()
+
+
 PROGRAMS = {"alu": alu_program, "memory": memory_program, "hazards": hazard_program,
             "csr": csr_program, "traps": trap_program, "fence_i": fence_i_program,
             "wfi": wfi_program}
@@ -247,8 +264,18 @@ async def directed(dut):
             dut.event.value = 0
         cocotb.start_soon(wake())
     result = await bench.run(max_cycles=200_000, stall=p["stall"], seed=7)
-    assert result.exit_code == 0, (f"{p['program']}: check {result.exit_code} failed "
+    assert result.exit_code == 0, (f"{p['program']}: check {result.exit_code} failed, or "
+                                   f"(the number of checks + 1) not every check was reached "
                                    f"(stall {p['stall']})")
+
+
+@cocotb.test()
+async def directed_skip(dut):
+    bench = CoreBench(dut)
+    await bench.reset()
+    await bench.load(assemble(skipping_program()).segments)
+    result = await bench.run(max_cycles=10_000)
+    assert result.exit_code == 4, f"a skipped check gave exit code {result.exit_code}"
 
 
 @pytest.mark.parametrize("stall", [0.0, 0.35])
@@ -256,3 +283,7 @@ async def directed(dut):
 def test_directed(program, stall):
     sim.run(core_build(1 << 20), __name__, tests="directed",
             params={"program": program, "stall": stall})
+
+
+def test_a_skipped_check_fails():
+    sim.run(core_build(1 << 20), __name__, tests="directed_skip")

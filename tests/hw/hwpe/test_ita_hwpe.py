@@ -52,6 +52,7 @@ async def hwpe_jobs(dut):
         assert not STATUS.field("error").decode(status), f"STATUS 0x{status:x} after {batch}"
         for case, _, placement in placed:
             bench.check(placement, f"n={cfg.n} m={cfg.m} stall={p['stall']} {case}")
+        bench.check_memory(f"n={cfg.n} m={cfg.m} stall={p['stall']} after {batch}")
 
 
 @cocotb.test()
@@ -241,6 +242,12 @@ async def hwpe_program_ahead(dut):
     await bench.wait_finished(5, max_cycles=400_000)
     for k, (_, placement) in enumerate(placed):
         bench.check(placement, f"job {k}")
+    bench.check_memory("after the jobs programmed ahead")
+    word = bench.words - 1                           # a write nobody expects shows
+    bench.mem[word].value = int(bench.mem[word].value) ^ (1 << 8)
+    await ClockCycles(dut.clk, 1)                    # the write lands
+    with pytest.raises(AssertionError, match=f"memory at 0x{MEM_BASE + 8 * word + 1:x} holds"):
+        bench.check_memory("a stray write")
 
 
 def case(mode: str, s: int, e: int = 1, p: int = 1, f: int = 1, act: str = "IDENTITY",
