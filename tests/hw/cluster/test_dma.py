@@ -1,6 +1,7 @@
 """The DMA on the cluster: 1D and 2D transfers in both directions, odd sizes, alignments and
 strides, queued back to back, while the other cores hammer the same L1 banks; and its error
-states."""
+states. The whole of both memory areas the transfers use is compared with a model, so a
+write outside a destination shows too."""
 
 import numpy as np
 import pytest
@@ -16,12 +17,17 @@ from .programs import SMALL, run
 FLAG = L1_BASE + 0x100
 HAMMER = L1_BASE + 0x200          # 8 words per core, on different banks
 RESULT = L2_BASE + 0x3_0000
+#: Where the transfers' regions start in L1 and in L2.
+L1_AREA, L2_AREA = L1_BASE + 0x1000, L2_BASE + 0x1_0000
+#: A transfer whose row leaves L2 (it ends 48 bytes past the end): skipped, OUT_OF_RANGE.
+OUT_SRC = L2_BASE + SMALL.l2_bytes - 16
+OUT_DST = L1_BASE + 0x800
 
 
 def transfers(seed: int, count: int):
     """Random, non-overlapping transfers: (src, dst, bytes, rows, src_stride, dst_stride)."""
     rng = np.random.default_rng(seed)
-    l1, l2 = L1_BASE + 0x1000, L2_BASE + 0x1_0000
+    l1, l2 = L1_AREA, L2_AREA
     out = []
     for _ in range(count):
         size, rows = int(rng.integers(1, 200)), int(rng.integers(1, 5))
@@ -51,6 +57,17 @@ def dma_program(moves, cores: int) -> Program:
     p.li("t1", L1_BASE).sw("t1", DmaReg.SRC, "s0").sw("t1", DmaReg.DST, "s0")
     p.lw("t2", DmaReg.START, "s0").sw("t2", 4, "t0")
     p.lw("t2", DmaReg.STATUS, "s0").sw("t2", 8, "t0")
+    # clear the error; a transfer whose row leaves L2: skipped, OUT_OF_RANGE, its id kept
+    p.li("t2", DMA_REGS["STATUS"].encode(busy=0, queued=0, error=1)).sw("t2", DmaReg.STATUS, "s0")
+    for reg, value in ((DmaReg.SRC, OUT_SRC), (DmaReg.DST, OUT_DST), (DmaReg.ROW_BYTES, 64),
+                       (DmaReg.ROWS, 1), (DmaReg.SRC_STRIDE, 64), (DmaReg.DST_STRIDE, 64)):
+        p.li("t1", value).sw("t1", reg, "s0")
+    p.label("start_out").lw("s11", DmaReg.START, "s0").beqz("s11", "start_out")
+    p.label("wait_out").lw("t3", DmaReg.DONE, "s0").bgeu("t3", "s11", "done_out").wfi()
+    p.j("wait_out").label("done_out")
+    p.li("t0", RESULT).sw("s11", 12, "t0")
+    p.lw("t2", DmaReg.STATUS, "s0").sw("t2", 16, "t0")
+    p.lw("t2", DmaReg.ERROR_ID, "s0").sw("t2", 20, "t0")
     p.li("t1", FLAG).li("t2", 1).sw("t2", 0, "t1")
     p.li("a1", 0)
     exit_with(p, "a1")
@@ -69,27 +86,44 @@ def dma_program(moves, cores: int) -> Program:
 def test_dma_transfers_under_contention(tmp_path, seed):
     moves = transfers(seed, 12)
     rng = np.random.default_rng(seed + 100)
-    loads, reads = [(FLAG, bytes(8))], []
-    model = {}
+    spans = [(a, a + (rows - 1) * stride + size) for src, dst, size, rows, ss, ds in moves
+             for a, stride in ((src, ss), (dst, ds))]
+    l1_end = max(end for a, end in spans if a < L2_BASE) + 64
+    l2_end = max(end for a, end in spans if a >= L2_BASE) + 64
+    areas = {L1_AREA: np.zeros(l1_end - L1_AREA, np.uint8),
+             L2_AREA: np.zeros(l2_end - L2_AREA, np.uint8)}
+    for image in areas.values():                  # a background, so that any write shows
+        image[:] = rng.integers(0, 256, image.size, dtype=np.uint8)
+    loads = [(FLAG, bytes(8)), (OUT_DST, bytes(64))] + [(b, im.tobytes())
+                                                         for b, im in areas.items()]
+
+    def at(address: int) -> tuple[np.ndarray, int]:
+        base = L1_AREA if address < L2_BASE else L2_AREA
+        return areas[base], address - base
+
     for src, dst, size, rows, ss, ds in moves:
-        span_src, span_dst = (rows - 1) * ss + size, (rows - 1) * ds + size
-        data = rng.integers(0, 256, span_src, dtype=np.uint8).tobytes()
-        before = rng.integers(0, 256, span_dst, dtype=np.uint8).tobytes()
-        loads += [(src, data), (dst, before)]
-        after = bytearray(before)
+        (si, so), (di, do) = at(src), at(dst)
         for r in range(rows):
-            after[r * ds:r * ds + size] = data[r * ss:r * ss + size]
-        model[dst] = bytes(after)
-        reads.append((dst, span_dst))
-    reads.append((RESULT, 12))
+            di[do + r * ds:do + r * ds + size] = si[so + r * ss:so + r * ss + size].copy()
+    reads = [(b, im.size) for b, im in areas.items()] + [(RESULT, 24), (OUT_DST, 64)]
+    reads += [(HAMMER + 64 * c, 64) for c in range(1, SMALL.cores)]
     r = run(dma_program(moves, SMALL.cores), tmp_path, loads=loads, reads=reads,
             max_cycles=200_000)
     assert r["exit_code"] == 0, r
-    for (src, dst, size, rows, ss, ds), got in zip(moves, r["memory"], strict=False):
-        assert got == model[dst], (f"transfer 0x{src:x} -> 0x{dst:x}, {rows} rows of {size} "
-                                   f"bytes, strides {ss}/{ds}: destination differs")
-    last_id, bad, status = np.frombuffer(r["memory"][-1], dtype="<u4").tolist()
+    for (base, image), got in zip(areas.items(), r["memory"], strict=False):
+        bad = np.flatnonzero(np.frombuffer(got, np.uint8) != image)
+        assert bad.size == 0, (f"{bad.size} bytes differ from the model, the first at "
+                               f"0x{base + bad[0]:x} (seed {seed})")
+    last_id, bad, status, out_id, out_status, error_id = np.frombuffer(
+        r["memory"][2], dtype="<u4").tolist()
     assert last_id == len(moves)
-    assert bad == 0 and DMA_REGS["STATUS"].field("error").decode(status) == DmaError.BAD_TRANSFER
+    error = DMA_REGS["STATUS"].field("error")
+    assert bad == 0 and error.decode(status) == DmaError.BAD_TRANSFER
+    assert out_id == last_id + 1 and error.decode(out_status) == DmaError.OUT_OF_RANGE
+    assert error_id == out_id, "ERROR_ID names another transfer"
+    assert r["memory"][3] == bytes(64), "the row that left L2 was written anyway"
+    for c, got in enumerate(r["memory"][4:], start=1):   # the hammering cores' own words
+        words = np.frombuffer(got, "<u4")[::2]
+        assert (words == words[0]).all() and words[0] > 0, (c, words)
     assert r["dma_busy"] > 0
     assert all(s > 0 for s in r["core_stalls"][1:]), "the hammering cores never met the DMA"
