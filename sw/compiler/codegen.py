@@ -28,7 +28,7 @@ import numpy as np
 
 from hw.config import CLUSTER_CTRL, DMA_BASE, ENGINE_BASE, CtrlReg, DmaReg
 from hw.hwpe.regmap import REGMAP
-from sw.kernels.asm import barrier, dma_error, exit_word, wait_until
+from sw.kernels.asm import barrier, dma_error, exit_word, queue_dma, stamp, wait_until
 from sw.kernels.head_sum import head_sum_code
 from sw.kernels.layernorm import layernorm_code
 from sw.kernels.residual import residual_add_code
@@ -37,7 +37,7 @@ from sw.rv32 import Image, Program
 
 from .cost import predict
 from .graph import GraphError
-from .schedule import KernelRun, Schedule, Stage, Transfer
+from .schedule import KernelRun, Schedule, Stage
 
 __all__ = ["Compiled", "generate"]
 
@@ -62,14 +62,6 @@ class Compiled:
         out.mkdir(parents=True, exist_ok=True)
         write_elf(self.image, out / "program.elf")
         (out / "manifest.json").write_text(json.dumps(self.manifest, indent=1) + "\n")
-
-
-def _transfer(p: Program, t: Transfer, label: str) -> None:
-    for reg, value in ((DmaReg.SRC, t.src), (DmaReg.DST, t.dst), (DmaReg.ROW_BYTES, t.row_bytes),
-                       (DmaReg.ROWS, t.rows), (DmaReg.SRC_STRIDE, t.src_stride),
-                       (DmaReg.DST_STRIDE, t.dst_stride)):
-        p.li("t1", value).sw("t1", reg, "s0")
-    p.label(label).lw("t2", DmaReg.START, "s0").beqz("t2", label)
 
 
 def _program_job(p: Program, run, label: str) -> None:
@@ -126,7 +118,8 @@ def _stage(p: Program, st: Stage, following: Stage | None, cores: int, stamps: i
     if st.jobs:                             # programmed during the stage before
         p.sw("zero", REGMAP["TRIGGER"].offset, "s1")
     for i, t in enumerate(st.transfers):
-        _transfer(p, t, f"{tag}_dma{i}")
+        queue_dma(p, t.src, t.dst, t.row_bytes, f"{tag}_dma{i}", t.rows, t.src_stride,
+                  t.dst_stride)
     for run in st.jobs[1:]:                 # queued behind the first as contexts free up
         _program_job(p, run, f"{tag}_program{run.index}")
         p.sw("zero", REGMAP["TRIGGER"].offset, "s1")
@@ -148,8 +141,7 @@ def _stage(p: Program, st: Stage, following: Stage | None, cores: int, stamps: i
     p.label(f"{tag}_sync")
     barrier(p, f"{tag}_barrier")
     p.bnez("tp", f"{tag}_end")
-    p.li("t0", CLUSTER_CTRL).lw("t1", CtrlReg.CYCLES, "t0")
-    p.li("t0", stamps + 4 * st.index).sw("t1", 0, "t0")
+    stamp(p, stamps + 4 * st.index)
     p.label(f"{tag}_end")
 
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hw.hwpe.layout import EXTENTS
 from hw.ita.config import Mode
+from sw.engine.placement import matrices, matrix_bytes
 from sw.golden import (
     FFNParams,
     HeadParams,
@@ -99,21 +99,11 @@ def _rows(t: Transfer, src: bool, merge: bool = True) -> list[tuple[int, int]]:
     return [(base + r * stride, base + r * stride + t.row_bytes) for r in range(t.rows)]
 
 
-def _matrix_extents(run: EngineRun, m: int) -> dict[str, tuple[int, int, bool]]:
-    """(rows, columns or 0 for int32 biases, written) of every matrix the job uses."""
-    j = run.tile.job
-    size = {"s": j.s * m, "e": j.e * m, "p": j.p * m, "f": j.f * m}
-    out = {}
-    for (mode, name), (rows, cols) in EXTENTS.items():
-        if mode is Mode(j.mode):
-            t = run.tile
-            written = name == t.writes or name in dict(t.scratch)
-            out[name] = (size[rows], 0 if cols == "bias" else size[cols], written)
-    return out
-
-
-def _nbytes(rows: int, cols: int) -> int:
-    return rows * (cols or 4)
+def _matrix_extents(run: EngineRun, m: int) -> dict[str, tuple[tuple[int, int], bool]]:
+    """The shape of every matrix the job uses (``matrices``) and whether the job writes it."""
+    t = run.tile
+    return {name: (shape, name == t.writes or name in dict(t.scratch))
+            for name, shape in matrices(t.job, m).items()}
 
 
 def _accesses(action, m: int) -> list[Access]:
@@ -121,8 +111,8 @@ def _accesses(action, m: int) -> list[Access]:
         return ([Access(lo, hi, False) for lo, hi in _rows(action, True)]
                 + [Access(lo, hi, True) for lo, hi in _rows(action, False)])
     if isinstance(action, EngineRun):
-        return [Access(action.pointers[name], action.pointers[name] + _nbytes(r, c), w)
-                for name, (r, c, w) in _matrix_extents(action, m).items()]
+        return [Access(action.pointers[name], action.pointers[name] + matrix_bytes(shape), w)
+                for name, (shape, w) in _matrix_extents(action, m).items()]
     t = action.tile
     out = [Access(a, a + b.size, False) for a, b in zip(action.inputs, t.inputs, strict=True)]
     if action.consts is not None:
@@ -163,8 +153,8 @@ def _run_engine(mem: _Memory, run: EngineRun, cfg) -> None:
     what = _name(run)
 
     def get(name):
-        rows, cols, _ = ext[name]
-        raw = mem.read(run.pointers[name], _nbytes(rows, cols), what)
+        (rows, cols), _ = ext[name]
+        raw = mem.read(run.pointers[name], matrix_bytes((rows, cols)), what)
         return raw.view("<i4").astype(np.int64) if cols == 0 else _int8(raw, rows, cols)
 
     def put(name, value):

@@ -402,9 +402,7 @@ def verify_schedule(s: Schedule) -> None:
                                  f"{buf.last}")
             if name != f"{t.name}/in{i}" or b.tensor in s.tiled.lowered.graph.inputs:
                 continue
-            writers = [s.compute[w.name] + 1 for w in s.tiled.tiles
-                       if w.output.tensor == b.tensor and w.output.r0 < b.r1
-                       and b.r0 < w.output.r1 and w.output.c0 < b.c1 and b.c0 < w.output.c1]
+            writers = [s.compute[w.name] + 1 for w in s.tiled.tiles if _overlap(w.output, b)]
             if not writers or max(writers) >= k - 1:
                 raise GraphError(f"tile {t.name!r} (stage {k}) loads {b} in stage {k - 1}, "
                                  f"before its writers are stored (stages {writers})")

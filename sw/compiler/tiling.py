@@ -29,15 +29,15 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from hw.config import ClusterConfig
-from hw.hwpe.layout import EXTENTS
 from hw.ita.config import Mode
 from sw.engine.job import ItaJob, linear_job, single_attention_job
+from sw.engine.placement import matrices, matrix_bytes
 
 from .cost import STAGE_CYCLES, dma_cycles, engine_cycles, kernel_cycles
 from .graph import GraphError, LinearParams, Op, Tensor
 from .lowering import CoreTask, EngineTask, Lowered
 
-__all__ = ["Block", "Consts", "Tile", "Tiled", "tile", "verify_tiled", "extents", "ALIGN",
+__all__ = ["Block", "Consts", "Tile", "Tiled", "tile", "verify_tiled", "ALIGN",
            "aligned"]
 
 #: Alignment of every buffer in L1 and region in L2 (bytes): the engine's and the DMA's port.
@@ -132,16 +132,6 @@ class Tiled:
         return "\n".join(lines) + "\n"
 
 
-def extents(job: ItaJob, m: int) -> dict[str, int]:
-    """Bytes of every matrix a job's mode uses, by pointer."""
-    size = {"s": job.s, "e": job.e, "p": job.p, "f": job.f}
-    out = {}
-    for (mode, name), (rows, cols) in EXTENTS.items():
-        if mode is Mode(job.mode):
-            out[name] = size[rows] * m * (4 if cols == "bias" else size[cols] * m)
-    return out
-
-
 def _blob(name: str, parts: list[tuple[str, np.ndarray]]) -> Consts:
     """Pack constants: int8 matrices as they are (weights already transposed), biases as
     little-endian int32, each part aligned."""
@@ -196,7 +186,7 @@ class _Tiler:
                consts: Consts | None, job: ItaJob, reads: tuple[str, ...] = ("IN",),
                writes: str = "OUT") -> Tile:
         xs = x if isinstance(x, tuple) else (x,)
-        scratch = tuple((k, v) for k, v in extents(job, self.m).items()
+        scratch = tuple((k, matrix_bytes(v)) for k, v in matrices(job, self.m).items()
                         if k.startswith("T") and k not in reads and k != writes)
         return Tile(name, op, "engine", xs, y, consts, job, scratch=scratch, reads=reads,
                     writes=writes)

@@ -17,7 +17,7 @@ from sw.engine.job import ItaJob
 
 from .streams import StepData
 
-__all__ = ["Placement", "place_job", "ALIGN"]
+__all__ = ["Placement", "place_job", "matrices", "matrix_bytes", "ALIGN"]
 
 #: Alignment of every matrix (bytes).
 ALIGN = 64
@@ -40,19 +40,29 @@ def _out_pointer(kind: StepKind, mode: Mode) -> str:
     return OUT_POINTER[kind]
 
 
+def matrices(job: ItaJob, m: int) -> dict[str, tuple[int, int]]:
+    """(rows, columns) of every matrix the job's mode uses, by pointer (``EXTENTS``); a bias
+    vector has 0 columns (``rows`` int32)."""
+    size = {"s": job.s * m, "e": job.e * m, "p": job.p * m, "f": job.f * m}
+    return {name: (size[rows], 0 if cols == "bias" else size[cols])
+            for (mode, name), (rows, cols) in EXTENTS.items() if mode is Mode(job.mode)}
+
+
+def matrix_bytes(shape: tuple[int, int]) -> int:
+    """Bytes of a matrix of :func:`matrices` (int8, or int32 for a bias)."""
+    rows, cols = shape
+    return rows * (cols or 4)
+
+
 def place_job(cfg: ITAConfig, job: ItaJob, steps: list[StepData], base: int) -> Placement:
     """Allocate every pointer the job's mode uses from ``base`` and say what to load and what
     to expect."""
     m = cfg.m
     mode = Mode(job.mode)
-    tiles = {"s": job.s, "e": job.e, "p": job.p, "f": job.f}
     pointers, addr = {}, base
-    for (md, name), (rows, cols) in EXTENTS.items():
-        if md is not mode:
-            continue
-        size = tiles[rows] * m * (4 if cols == "bias" else tiles[cols] * m)
+    for name, shape in matrices(job, m).items():
         pointers[name] = addr
-        addr += -(-size // ALIGN) * ALIGN
+        addr += -(-matrix_bytes(shape) // ALIGN) * ALIGN
     placement = Placement(pointers, end=addr)
     written = {_out_pointer(st.kind, mode) for st in steps}
     loaded = set()

@@ -27,13 +27,16 @@ def barrier(p: Program, label: str) -> None:
     wait_until(p, label, "t4", EventReg.BARRIER, "t5", "t6", "bne")
 
 
-def queue_dma(p: Program, src: int, dst: int, size: int, label: str) -> None:
-    """Queue one 1D transfer, retrying while the queue is full; ``s0`` must hold DMA_BASE.
-    The transfer's id ends up in ``s11`` (uses t1)."""
-    p.li("t1", src).sw("t1", DmaReg.SRC, "s0")
-    p.li("t1", dst).sw("t1", DmaReg.DST, "s0")
-    p.li("t1", size).sw("t1", DmaReg.ROW_BYTES, "s0")
-    p.li("t1", 1).sw("t1", DmaReg.ROWS, "s0")
+def queue_dma(p: Program, src: int, dst: int, size: int, label: str, rows: int = 1,
+              src_stride: int = 0, dst_stride: int = 0) -> None:
+    """Queue one transfer of ``rows`` rows of ``size`` bytes (rows ``src_stride`` and
+    ``dst_stride`` apart when there are several), retrying while the queue is full; ``s0``
+    must hold DMA_BASE. The transfer's id ends up in ``s11`` (uses t1)."""
+    regs = [(DmaReg.SRC, src), (DmaReg.DST, dst), (DmaReg.ROW_BYTES, size), (DmaReg.ROWS, rows)]
+    if rows > 1:
+        regs += [(DmaReg.SRC_STRIDE, src_stride), (DmaReg.DST_STRIDE, dst_stride)]
+    for reg, value in regs:
+        p.li("t1", value).sw("t1", reg, "s0")
     p.label(label).lw("s11", DmaReg.START, "s0").beqz("s11", label)
 
 
