@@ -1,16 +1,16 @@
 """The ``tinyita`` command line: one module per command group (``version``, ``verilog``,
-``asm``, ``exec``, ``bench``, ``compile`` with ``run``), each registering its subcommands;
-every command returns the process's exit code. Shared options are in
-:mod:`tinyita.options`."""
+``asm``, ``exec``, ``bench``, ``compile`` with ``run``, ``fetch`` with ``eval``), each
+registering its subcommands; every command returns the process's exit code. Shared options are
+in :mod:`tinyita.options`."""
 
 import argparse
 import sys
 from collections.abc import Sequence
 
-from . import __version__, asm, bench, compile, execute, verilog, version
+from . import __version__, asm, bench, compile, execute, models, verilog, version
 
 #: The command groups, in the order ``--help`` lists them.
-COMMANDS = (version, verilog, asm, execute, bench, compile)
+COMMANDS = (version, verilog, asm, execute, bench, compile, models)
 
 
 def build_parser() -> argparse.ArgumentParser:

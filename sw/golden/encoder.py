@@ -58,9 +58,11 @@ class EncoderResult(NamedTuple):
     out: np.ndarray
 
 
-def encoder_layer(x, p: EncoderParams, *, cfg: ITAConfig = DEFAULT) -> EncoderResult:
-    """Run one integer encoder layer on int8 ``x`` (S, E)."""
-    mha = multi_head_attention(x, list(p.heads), p.head_sum, cfg=cfg)
+def encoder_layer(x, p: EncoderParams, *, cfg: ITAConfig = DEFAULT,
+                  valid: int | None = None) -> EncoderResult:
+    """Run one integer encoder layer on int8 ``x`` (S, E) whose first ``valid`` rows are real
+    tokens (default: all)."""
+    mha = multi_head_attention(x, list(p.heads), p.head_sum, cfg=cfg, valid=valid)
     add1 = residual_add(x, mha.out, p.add1)
     ln1 = layernorm(add1, p.ln1)
     ffn = feedforward(ln1, p.ffn, cfg=cfg)

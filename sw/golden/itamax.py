@@ -10,6 +10,10 @@ the columns are walked in groups of ``group`` columns, in column order:
     stage 3:               A[c] = inv >> rs(max - x[c])          # unsigned 8 bit
 
 ``>>`` is ``floor(x / 2**s)`` for every ``s >= 0``: a shift past the width of the value gives 0.
+
+With a valid length ``v`` (the attention mask of a sequence padded after its ``v`` real
+tokens), the columns ``c >= v`` take no part: stage 1 sees them as -128 with no term in the
+sum (-128 never raises the maximum, which starts there), and stage 3 gives them 0.
 """
 
 from typing import NamedTuple
@@ -41,7 +45,7 @@ def _shr(x: np.ndarray, s: np.ndarray) -> np.ndarray:
     return np.where(s >= 63, 0, x >> np.minimum(s, 62))
 
 
-def itamax_stages(logits, *, group: int, k: int) -> ItamaxStages:
+def itamax_stages(logits, *, group: int, k: int, valid: int | None = None) -> ItamaxStages:
     """Run the three ITAMax stages on int8 ``logits`` and return every intermediate.
 
     Parameters
@@ -53,6 +57,8 @@ def itamax_stages(logits, *, group: int, k: int) -> ItamaxStages:
         partial.
     k : int, 0..7
         The softmax shift.
+    valid : int, 1..columns, or None for all columns
+        The valid length: columns from ``valid`` on are masked.
     """
     x = int_array("logits", logits, -128, 127)
     if x.ndim < 1 or x.shape[-1] < 1:
@@ -60,23 +66,27 @@ def itamax_stages(logits, *, group: int, k: int) -> ItamaxStages:
     group = int_scalar("group", group, 1, 1 << 16)
     k = int_scalar("k", k, 0, 7)
     cols = x.shape[-1]
+    valid = cols if valid is None else int_scalar("valid", valid, 1, cols)
+    real = np.arange(cols) < valid
+    x = np.where(real, x, -128)
     row_max = np.full(x.shape[:-1], -128, dtype=np.int64)
     row_sum = np.zeros(x.shape[:-1], dtype=np.int64)
     for start in range(0, cols, group):           # one iteration per group, rows vectorised
         g = x[..., start:start + group]
         m = np.maximum(row_max, g.max(axis=-1))
-        exps = _shr(np.int64(256), softmax_rs(m[..., None] - g, k))
+        exps = _shr(np.int64(256), softmax_rs(m[..., None] - g, k)) * real[start:start + group]
         row_sum = _shr(row_sum, softmax_rs(m - row_max, k)) + exps.sum(axis=-1)
         row_max = m
     inv = 65280 // row_sum
-    a = _shr(inv[..., None], softmax_rs(row_max[..., None] - x, k)).astype(np.uint8)
+    a = (_shr(inv[..., None], softmax_rs(row_max[..., None] - x, k)) * real).astype(np.uint8)
     return ItamaxStages(row_max, row_sum, inv, a)
 
 
-def itamax(logits, *, group: int, k: int) -> np.ndarray:
+def itamax(logits, *, group: int, k: int, valid: int | None = None) -> np.ndarray:
     """Return the ITAMax softmax (uint8) of int8 ``logits`` along the last axis.
 
-    Bit-exact to the streaming hardware for any group width ``group`` and shift ``k``; see
+    Bit-exact to the streaming hardware for any group width ``group``, shift ``k`` and valid
+    length ``valid``; see
     :func:`itamax_stages` for the arguments and the module docstring for the formulas.
     """
-    return itamax_stages(logits, group=group, k=k).a
+    return itamax_stages(logits, group=group, k=k, valid=valid).a

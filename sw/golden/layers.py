@@ -107,6 +107,8 @@ class HeadParams:
     rq_qk: Requant
     rq_av: Requant
     rq_ow: Requant
+    #: ITAMax's shift ``k`` for this head, or None for the engine's ``cfg.softmax_shift``.
+    softmax_shift: int | None = None
 
     @property
     def emb(self) -> int:
@@ -133,15 +135,18 @@ class HeadResult(NamedTuple):
         return self.ow.out
 
 
-def attention_head(x, head: HeadParams, *, cfg: ITAConfig = DEFAULT) -> HeadResult:
-    """Run one attention head on int8 ``x`` (S, E); see the module docstring."""
+def attention_head(x, head: HeadParams, *, cfg: ITAConfig = DEFAULT,
+                   valid: int | None = None) -> HeadResult:
+    """Run one attention head on int8 ``x`` (S, E); see the module docstring. ``valid`` is the
+    number of real tokens: ITAMax masks the keys after them (default: none masked)."""
     x = int8_matrix("x", x)
     same("x columns", x.shape[1], head.emb, "the head's embedding (wq rows)")
     q = matmul_step(x, head.wq, head.bq, head.rq_q, cfg=cfg)
     k = matmul_step(x, head.wk, head.bk, head.rq_k, cfg=cfg)
     v = matmul_step(x, head.wv, head.bv, head.rq_v, cfg=cfg)
     qk = matmul_step(q.out, k.out.T, None, head.rq_qk, cfg=cfg)
-    sm = itamax_stages(qk.out, group=cfg.n, k=cfg.softmax_shift)
+    shift = cfg.softmax_shift if head.softmax_shift is None else head.softmax_shift
+    sm = itamax_stages(qk.out, group=cfg.n, k=shift, valid=valid)
     av = matmul_step(sm.a, v.out, None, head.rq_av, a_unsigned=True, cfg=cfg)
     ow = matmul_step(av.out, head.wo, head.bo, head.rq_ow, cfg=cfg)
     return HeadResult(q, k, v, qk, sm, av, ow)
@@ -156,11 +161,11 @@ class MHAResult(NamedTuple):
 
 
 def multi_head_attention(x, heads: list[HeadParams], head_sum: Requant, *,
-                         cfg: ITAConfig = DEFAULT) -> MHAResult:
+                         cfg: ITAConfig = DEFAULT, valid: int | None = None) -> MHAResult:
     """Run every head on ``x``, sum their int8 outputs and requantize: ``head_sum(sum_h Y_h)``."""
     if not heads:
         raise ValueError("heads: an empty list; multi-head attention needs at least one head")
-    results = [attention_head(x, h, cfg=cfg) for h in heads]
+    results = [attention_head(x, h, cfg=cfg, valid=valid) for h in heads]
     total = np.sum([r.out.astype(np.int64) for r in results], axis=0)
     return MHAResult(results, total, head_sum(total))
 

@@ -8,7 +8,7 @@ scale 1/255.
 """
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -71,6 +71,19 @@ def _layernorm(gamma: np.ndarray, beta: np.ndarray, s_out: float) -> LayerNormPa
                            requant_for(acc / s_out))
 
 
+def _pad_head(h: HeadParams, m: int) -> HeadParams:
+    """Pad the head's projection P to a multiple of ``m`` with zero weights and biases: the
+    padded columns of Q, K and V are 0 and add nothing to QK or to the output projection (the
+    QK requantizer keeps the real P's 1/sqrt(P))."""
+    pad = -h.proj % m
+    if not pad:
+        return h
+    cols = ((0, 0), (0, pad))
+    return replace(h, wq=np.pad(h.wq, cols), wk=np.pad(h.wk, cols), wv=np.pad(h.wv, cols),
+                   wo=np.pad(h.wo, ((0, pad), (0, 0))), bq=np.pad(h.bq, (0, pad)),
+                   bk=np.pad(h.bk, (0, pad)), bv=np.pad(h.bv, (0, pad)))
+
+
 def f2_chunks(ff: int, cfg: ITAConfig) -> int:
     """Chunks of F2's inner dimension ``ff``: one when the engine's accumulator takes all of
     it (``ff <= max_tiles * M``), else the fewest equal chunks of a multiple of M each within
@@ -83,10 +96,35 @@ def f2_chunks(ff: int, cfg: ITAConfig) -> int:
     raise ValueError(f"F = {ff} does not split into chunks of a multiple of M = {cfg.m}")
 
 
-def quantize_encoder(p: FloatEncoder, x_calib: np.ndarray, *, cfg: ITAConfig = DEFAULT
-                     ) -> QuantizedEncoder:
-    """Quantize a float encoder layer, measuring activation scales on ``x_calib`` (S, E)."""
-    t = float_encoder_layer(x_calib, p)
+def calibrate(p: FloatEncoder, x: np.ndarray, lengths=None) -> dict[str, np.ndarray]:
+    """Run the float layer on a calibration batch ``x`` (B, S, E) or one sequence (S, E) and
+    return every intermediate of :func:`float_encoder_layer` over the real tokens only: rows
+    of all sequences stacked, and for the logits the real keys of the real queries, flattened.
+    ``lengths`` (B,) gives the real tokens of each sequence (default: all)."""
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim == 2:
+        x = x[None]
+    if x.ndim != 3 or x.shape[2] != p.heads[0].wq.shape[0]:
+        raise ValueError(f"calibration input: shape {x.shape}; expected (B, S, "
+                         f"{p.heads[0].wq.shape[0]}) or (S, {p.heads[0].wq.shape[0]})")
+    lengths = np.full(x.shape[0], x.shape[1]) if lengths is None else np.asarray(lengths)
+    if lengths.shape != (x.shape[0],) or lengths.min() < 1 or lengths.max() > x.shape[1]:
+        raise ValueError(f"lengths: {lengths!r}; expected {x.shape[0]} values in "
+                         f"1..{x.shape[1]}")
+    parts: dict[str, list[np.ndarray]] = {}
+    for xi, n in zip(x, lengths, strict=True):
+        n = int(n)
+        for name, v in float_encoder_layer(xi, p, valid=n).items():
+            v = v[:n, :n].ravel() if name.startswith("logits") else v[:n]
+            parts.setdefault(name, []).append(v)
+    return {name: np.concatenate(v) for name, v in parts.items()}
+
+
+def quantize_encoder(p: FloatEncoder, x_calib: np.ndarray, *, lengths=None,
+                     cfg: ITAConfig = DEFAULT) -> QuantizedEncoder:
+    """Quantize a float encoder layer, measuring activation scales with :func:`calibrate` on
+    ``x_calib`` (B, S, E) or (S, E) with real lengths ``lengths``."""
+    t = calibrate(p, x_calib, lengths)
     s = {name: _scale(v) for name, v in t.items()}
     s_logit = logit_scale(cfg.softmax_shift)
     s_y = max(s[f"y{h}"] for h in range(len(p.heads)))  # heads share one scale for the sum
@@ -98,14 +136,14 @@ def quantize_encoder(p: FloatEncoder, x_calib: np.ndarray, *, cfg: ITAConfig = D
         acc_o = s[f"o{h}"] * sw["wo"]
         bo = p.bo if h == 0 else np.zeros_like(p.bo)
         proj = fh.wq.shape[1]
-        heads.append(HeadParams(
+        heads.append(_pad_head(HeadParams(
             wq, wk, wv, wo, _bias(fh.bq, acc_q), _bias(fh.bk, acc_k), _bias(fh.bv, acc_v),
             _bias(bo, acc_o),
             requant_for(acc_q / s[f"q{h}"]), requant_for(acc_k / s[f"k{h}"]),
             requant_for(acc_v / s[f"v{h}"]),
             requant_for(s[f"q{h}"] * s[f"k{h}"] / math.sqrt(proj) / s_logit),
             requant_for(A_SCALE * s[f"v{h}"] / s[f"o{h}"]),
-            requant_for(acc_o / s_y)))
+            requant_for(acc_o / s_y)), cfg.m))
     s_w1, s_w2 = _scale(p.w1), _scale(p.w2)
     act = Activation(p.act)
     gelu: GeluConstants | None = None

@@ -40,6 +40,7 @@ class FloatEncoder:
     gamma2: np.ndarray
     beta2: np.ndarray
     act: Activation = Activation.GELU
+    eps: float = 0.0    #: LayerNorm's epsilon (the integer LayerNorm has none)
 
 
 def random_float_encoder(rng: np.random.Generator, emb: int, heads: int, proj: int, ff: int,
@@ -64,21 +65,45 @@ def softmax(x: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
+def erf(x: np.ndarray) -> np.ndarray:
+    """The error function, to about 1e-15: a series for ``|x| < 2.5``, a continued fraction of
+    ``erfc`` beyond."""
+    x = np.asarray(x, dtype=np.float64)
+    a = np.abs(x)
+    small = np.minimum(a, 2.5)
+    term = small.copy()                        # sum_n (-1)^n x^(2n+1) / (n! (2n+1))
+    total = small.copy()
+    for n in range(1, 60):
+        term = term * -small * small / n
+        total = total + term / (2 * n + 1)
+    series = 2 / math.sqrt(math.pi) * total
+    big = np.maximum(a, 2.5)
+    frac = np.zeros_like(big)                  # erfc(x) = exp(-x^2)/sqrt(pi) / (x + 1/2/(x + ...
+    for k in range(60, 0, -1):
+        frac = (k / 2) / (big + frac)
+    tail = 1 - np.exp(-big * big) / math.sqrt(math.pi) / (big + frac)
+    return np.sign(x) * np.where(a < 2.5, series, tail)
+
+
 def gelu(x: np.ndarray) -> np.ndarray:
     """Exact GELU, ``x/2 * (1 + erf(x / sqrt(2)))``."""
-    erf = np.vectorize(math.erf, otypes=[np.float64])
-    return 0.5 * x * (1 + erf(x / math.sqrt(2)))
+    return 0.5 * x * (1 + erf(np.asarray(x, dtype=np.float64) / math.sqrt(2)))
 
 
-def layernorm_float(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray) -> np.ndarray:
-    """LayerNorm over the last axis (no epsilon; the integer version has none either)."""
+def layernorm_float(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray,
+                    eps: float = 0.0) -> np.ndarray:
+    """LayerNorm over the last axis, ``(x - mean) / sqrt(var + eps) * gamma + beta``."""
     mu = x.mean(axis=-1, keepdims=True)
-    sd = x.std(axis=-1, keepdims=True)
-    return (x - mu) / np.maximum(sd, 1e-12) * gamma + beta
+    var = x.var(axis=-1, keepdims=True)
+    return (x - mu) / np.sqrt(np.maximum(var + eps, 1e-24)) * gamma + beta
 
 
-def float_encoder_layer(x: np.ndarray, p: FloatEncoder) -> dict[str, np.ndarray]:
+def float_encoder_layer(x: np.ndarray, p: FloatEncoder, valid: int | None = None
+                        ) -> dict[str, np.ndarray]:
     """Run the float layer and return every intermediate by name (used for calibration).
+
+    ``valid``, when given, is the number of real tokens: the keys after them (padding) take no
+    part in any softmax.
 
     Keys: ``x``, ``q{h}``, ``k{h}``, ``v{h}``, ``logits{h}`` (scaled by 1/sqrt(P)),
     ``o{h}``, ``y{h}`` (head output; head 0 carries the bias ``bo``), ``mha``, ``add1``,
@@ -89,6 +114,8 @@ def float_encoder_layer(x: np.ndarray, p: FloatEncoder) -> dict[str, np.ndarray]
     for h, head in enumerate(p.heads):
         q, k, v = x @ head.wq + head.bq, x @ head.wk + head.bk, x @ head.wv + head.bv
         logits = q @ k.T / math.sqrt(q.shape[1])
+        if valid is not None:
+            logits[:, valid:] = -np.inf
         o = softmax(logits) @ v
         y = o @ head.wo + (p.bo if h == 0 else 0)
         t |= {f"q{h}": q, f"k{h}": k, f"v{h}": v, f"logits{h}": logits, f"o{h}": o,
@@ -96,12 +123,12 @@ def float_encoder_layer(x: np.ndarray, p: FloatEncoder) -> dict[str, np.ndarray]
         mha = mha + y
     t["mha"] = mha
     t["add1"] = x + mha
-    t["ln1"] = layernorm_float(t["add1"], p.gamma1, p.beta1)
+    t["ln1"] = layernorm_float(t["add1"], p.gamma1, p.beta1, p.eps)
     t["f1_pre"] = t["ln1"] @ p.w1 + p.b1
     acts = {Activation.IDENTITY: lambda a: a, Activation.RELU: lambda a: np.maximum(a, 0),
             Activation.GELU: gelu}
     t["f1"] = acts[Activation(p.act)](t["f1_pre"])
     t["f2"] = t["f1"] @ p.w2 + p.b2
     t["add2"] = t["ln1"] + t["f2"]
-    t["out"] = layernorm_float(t["add2"], p.gamma2, p.beta2)
+    t["out"] = layernorm_float(t["add2"], p.gamma2, p.beta2, p.eps)
     return t

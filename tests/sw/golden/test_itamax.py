@@ -111,3 +111,27 @@ def test_itamax_rejects_bad_logits():
         itamax(np.full((2, 16), 200), group=16, k=5)
     with pytest.raises(ValueError, match="logits: dtype float"):
         itamax(np.zeros((2, 16)), group=16, k=5)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_masked_columns_are_zero_and_the_rest_is_the_softmax_of_the_real_keys(seed):
+    rng = np.random.default_rng(seed)
+    group = int(rng.choice([4, 16]))
+    x = rng.integers(-128, 128, (5, 64)).astype(np.int8)
+    for valid in (1, 7, 16, 33, 64):
+        a = itamax(x, group=group, k=4, valid=valid)
+        assert not a[:, valid:].any()
+        assert np.array_equal(a[:, :valid], itamax(x[:, :valid], group=group, k=4))
+
+
+def test_a_masked_key_larger_than_every_real_one_changes_nothing():
+    x = np.full((1, 32), -50, dtype=np.int8)
+    x[0, 20:] = 127                         # padding with the largest logits
+    assert np.array_equal(itamax(x, group=8, k=3, valid=20)[:, :20],
+                          itamax(x[:, :20], group=8, k=3))
+
+
+@pytest.mark.parametrize("valid", [0, 65, -1])
+def test_a_valid_length_outside_the_row_is_an_error(valid):
+    with pytest.raises(ValueError, match=f"valid: value {valid} is outside 1..64"):
+        itamax(np.zeros((2, 64), dtype=np.int8), group=16, k=5, valid=valid)

@@ -1,0 +1,191 @@
+"""Post-training quantization of a float encoder layer into :class:`WideEncoderParams`, for
+real models with outlier channels.
+
+Measured on a calibration batch (the real tokens only, see :func:`.quantize.calibrate`):
+
+- the tensors between layers (the input and the output of each LayerNorm) have one scale per
+  column, ``s_c = s * (max_c / max)**alpha``, and the weights that read them take the scales
+  into their rows before their own (per-matrix) quantization, so the engine sees ordinary int8
+  operands (scale migration, as in SmoothQuant);
+- the outputs that feed a wide sum (each head's output projection, each feed-forward group's
+  F2) have one gain per column folded into their weight columns and bias, so each int8 output
+  column has a range that fits it; the sum's per-column multipliers undo the gains;
+- the feed-forward's hidden units are sorted by size and cut into groups, each with its own
+  F1 scale, i-GELU constants and F2 scale;
+- each head's softmax shift is the one whose ITAMax output is closest to the float softmax on
+  the calibration rows.
+"""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from hw.ita.config import Activation, ITAConfig
+
+from .activation import GeluConstants, derive_gelu
+from .add_norm import BETA_MAX, GAMMA_MAX, MULT_MAX, T_MAX, AddNormParams
+from .itamax import itamax
+from .layers import BIAS_MAX, BIAS_MIN, FFNParams, HeadParams
+from .quantize import A_SCALE, NORM_SCALE, _pad_head, calibrate, logit_scale, quantize_tensor
+from .reference import FloatEncoder, softmax
+from .requant import MAX_SHIFT, requant_for
+from .wide_encoder import WideEncoderParams
+
+__all__ = ["WideQuantized", "quantize_wide_encoder", "column_scales", "choose_softmax_shift",
+           "feedforward_groups", "ALPHA"]
+
+#: Migration strength: 0 gives one scale per tensor, 1 one scale per column.
+ALPHA = 0.5
+
+
+def column_scales(v: np.ndarray, alpha: float = ALPHA) -> np.ndarray:
+    """Per-column scales of calibration values ``v`` (rows, C): the largest column gets
+    ``max / 127``, a column of maximum ``max_c`` that times ``(max_c / max)**alpha``."""
+    mc = np.maximum(np.abs(v).max(axis=0), 1e-8)
+    top = mc.max()
+    return top / 127 * (mc / top) ** alpha
+
+
+def _scale(t: np.ndarray) -> float:
+    return max(float(np.abs(t).max()), 1e-8) / 127
+
+
+def _quantize(w: np.ndarray) -> tuple[np.ndarray, float]:
+    s = _scale(w)
+    return quantize_tensor(w, s), s
+
+
+def _bias(b: np.ndarray, scale) -> np.ndarray:
+    return np.clip(np.rint(b / scale), BIAS_MIN, BIAS_MAX).astype(np.int64)
+
+
+def _rows(stacked: np.ndarray, lengths: np.ndarray) -> list[np.ndarray]:
+    return np.split(stacked, np.cumsum(lengths)[:-1])
+
+
+def choose_softmax_shift(qs: list[np.ndarray], ks: list[np.ndarray], group: int) -> int:
+    """The shift ``k`` (0..7) whose ITAMax, on the float logits ``q k^T`` of each calibration
+    sequence (already divided by sqrt(P)) rounded to its int8 scale, is closest (squared error)
+    to the float softmax."""
+    errors = []
+    for k in range(8):
+        err = 0.0
+        for q, kk in zip(qs, ks, strict=True):
+            logits = q @ kk.T
+            ints = np.clip(np.rint(logits / logit_scale(k)), -128, 127).astype(np.int64)
+            err += float(((itamax(ints, group=group, k=k) / 255 - softmax(logits)) ** 2).sum())
+        errors.append(err)
+    return int(np.argmin(errors))
+
+
+def feedforward_groups(ff: int, cfg: ITAConfig, groups: int | None = None) -> int:
+    """Groups of the hidden units: ``groups`` if given, else the fewest that the engine runs
+    (each at most ``max_tiles * M``); each group is an equal multiple of M."""
+    if groups is None:
+        groups = -(-ff // cfg.max_size)
+        while groups <= ff // cfg.m and (ff % groups or (ff // groups) % cfg.m):
+            groups += 1
+    if groups < 1 or ff % groups or (ff // groups) % cfg.m or ff // groups > cfg.max_size:
+        raise ValueError(f"F = {ff} does not split into {groups} equal groups of a multiple of "
+                         f"M = {cfg.m} of at most {cfg.max_size} units")
+    return groups
+
+
+@dataclass(frozen=True)
+class WideQuantized:
+    """The integer layer and the per-column scales of its input and output."""
+
+    params: WideEncoderParams
+    scale_in: np.ndarray
+    scale_out: np.ndarray
+    scales: dict[str, float]
+
+    def quantize_input(self, x: np.ndarray) -> np.ndarray:
+        return np.clip(np.rint(x / self.scale_in), -128, 127).astype(np.int8)
+
+    def dequantize_output(self, y: np.ndarray) -> np.ndarray:
+        return y.astype(np.float64) * self.scale_out
+
+
+def _add_norm(in_scales: list[np.ndarray], sum_max: float, gamma: np.ndarray,
+              beta: np.ndarray, s_out: np.ndarray) -> AddNormParams:
+    """Multipliers that bring every input to one unit, the shift that fits the calibrated sum
+    into 12 bits, and gamma and beta with the output's column scales folded in."""
+    unit = max(float(s.max()) for s in in_scales) / MULT_MAX
+    mults = np.stack([np.rint(s / unit) for s in in_scales]).astype(np.int64)
+    shift = int(np.clip(math.ceil(math.log2(max(sum_max / unit / T_MAX, 1))), 0, MAX_SHIFT))
+    g, b = gamma * NORM_SCALE / s_out, beta / s_out
+    room = min(GAMMA_MAX / max(np.abs(g).max(), 1e-30), BETA_MAX / max(np.abs(b).max(), 1e-30))
+    out_shift = int(np.clip(math.floor(math.log2(room)), 0, MAX_SHIFT))
+    return AddNormParams(mults, shift, np.rint(g * 2 ** out_shift).astype(np.int64),
+                         np.rint(b * 2 ** out_shift).astype(np.int64), out_shift)
+
+
+def quantize_wide_encoder(p: FloatEncoder, x_calib: np.ndarray, *, lengths=None,
+                          cfg: ITAConfig, groups: int | None = None,
+                          alpha: float = ALPHA, alpha_out: float | None = None
+                          ) -> WideQuantized:
+    """Quantize a float layer for the engine ``cfg`` on the calibration batch ``x_calib``
+    (B, S, E) with real lengths ``lengths``; ``groups`` feed-forward groups (default: the
+    fewest the engine runs); ``alpha_out`` is the output's migration strength (default
+    ``alpha``; 1 for a last layer, whose output no weight reads)."""
+    t = calibrate(p, x_calib, lengths)
+    lengths = (np.full(1 if np.ndim(x_calib) == 2 else len(x_calib), np.shape(x_calib)[-2])
+               if lengths is None else np.asarray(lengths))
+    emb = p.heads[0].wq.shape[0]
+    if emb % cfg.m:
+        raise ValueError(f"E = {emb} is not a multiple of M = {cfg.m}")
+    s = {name: _scale(v) for name, v in t.items()}
+    s_x = column_scales(t["x"], alpha)
+    s_ln1 = column_scales(t["ln1"], alpha)
+    s_out = column_scales(t["out"], alpha if alpha_out is None else alpha_out)
+    gain1 = column_scales(t["mha"], alpha) / _scale(t["mha"])
+    heads, y_scales = [], []
+    for h, fh in enumerate(p.heads):
+        proj = fh.wq.shape[1]
+        (wq, sq), (wk, sk), (wv, sv) = (_quantize(s_x[:, None] * getattr(fh, n))
+                                        for n in ("wq", "wk", "wv"))
+        k = choose_softmax_shift(_rows(t[f"q{h}"] / math.sqrt(proj), lengths),
+                                 _rows(t[f"k{h}"], lengths), cfg.n)
+        wo, so = _quantize(fh.wo / gain1)
+        acc_o = s[f"o{h}"] * so
+        bo = p.bo / gain1 if h == 0 else np.zeros(emb)
+        s_y = _scale((t[f"y{h}"]) / gain1)
+        y_scales.append(s_y * gain1)
+        heads.append(_pad_head(HeadParams(
+            wq, wk, wv, wo, _bias(fh.bq, sq), _bias(fh.bk, sk), _bias(fh.bv, sv),
+            _bias(bo, acc_o),
+            requant_for(sq / s[f"q{h}"]), requant_for(sk / s[f"k{h}"]),
+            requant_for(sv / s[f"v{h}"]),
+            requant_for(s[f"q{h}"] * s[f"k{h}"] / math.sqrt(proj) / logit_scale(k)),
+            requant_for(A_SCALE * s[f"v{h}"] / s[f"o{h}"]),
+            requant_for(acc_o / s_y), k), cfg.m))
+    norm1 = _add_norm([s_x] + y_scales, _scale(t["add1"]) * 127, p.gamma1, p.beta1, s_ln1)
+
+    ff = p.w1.shape[1]
+    n_groups = feedforward_groups(ff, cfg, groups)
+    order = np.argsort(np.abs(t["f1"]).max(axis=0), kind="stable")
+    gain2 = column_scales(t["f2"], alpha) / _scale(t["f2"])
+    act = Activation(p.act)
+    ffn, f_scales = [], []
+    for g, units in enumerate(np.split(order, n_groups)):
+        units = np.sort(units)
+        w1, s_w1 = _quantize(s_ln1[:, None] * p.w1[:, units])
+        s_pre, s_f1 = _scale(t["f1_pre"][:, units]), _scale(t["f1"][:, units])
+        gelu: GeluConstants | None = None
+        if act is Activation.GELU:
+            gelu, rq_act = derive_gelu(s_pre, s_f1)
+        else:
+            rq_act = requant_for(s_pre / s_f1)
+        w2, s_w2 = _quantize(p.w2[units] / gain2)
+        b2 = p.b2 if g == 0 else np.zeros(emb)
+        part = (t["f1"][:, units] @ p.w2[units] + b2) / gain2
+        s_part = _scale(part)
+        f_scales.append(s_part * gain2)
+        ffn.append(FFNParams(w1, _bias(p.b1[units], s_w1), w2, _bias(b2 / gain2, s_f1 * s_w2),
+                             requant_for(s_w1 / s_pre), requant_for(s_f1 * s_w2 / s_part), act,
+                             rq_act, gelu))
+    norm2 = _add_norm([s_ln1] + f_scales, _scale(t["add2"]) * 127, p.gamma2, p.beta2, s_out)
+    params = WideEncoderParams(tuple(heads), norm1, tuple(ffn), norm2, cfg)
+    return WideQuantized(params, s_x, s_out, s)

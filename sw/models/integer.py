@@ -1,0 +1,71 @@
+"""A whole pretrained encoder in integers: every layer quantized on one calibration batch,
+chained so that each layer's output scale is the next one's input scale, and run with the
+golden model on padded, masked batches."""
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from hw.ita.config import ITAConfig
+from sw.golden import float_encoder_layer
+from sw.golden.quantize_wide import WideQuantized, quantize_wide_encoder
+from sw.golden.wide_encoder import wide_encoder_layer
+
+from .bert import Batch, BertModel, embed, mean_pool
+
+__all__ = ["QuantizedModel", "quantize_model", "IntegerRun", "run_integer"]
+
+
+@dataclass(frozen=True)
+class QuantizedModel:
+    """The quantized layers of ``model`` and the engine configuration they were made for."""
+
+    model: BertModel
+    layers: tuple[WideQuantized, ...]
+    cfg: ITAConfig
+
+    def __post_init__(self) -> None:
+        for i in range(1, len(self.layers)):
+            out, into = self.layers[i - 1].scale_out, self.layers[i].scale_in
+            if not np.array_equal(out, into):
+                raise ValueError(f"layer {i}: its input scales are not layer {i - 1}'s output "
+                                 "scales")
+
+
+def quantize_model(model: BertModel, calib: Batch, cfg: ITAConfig, *,
+                   groups: int | None = None) -> QuantizedModel:
+    """Quantize every layer of ``model`` for ``cfg`` on the calibration batch ``calib``, each
+    layer calibrated on the float output of the one before."""
+    x = embed(model, calib.ids)
+    layers = []
+    for i, layer in enumerate(model.layers):
+        last = i == len(model.layers) - 1
+        layers.append(quantize_wide_encoder(layer, x, lengths=calib.lengths, cfg=cfg,
+                                            groups=groups, alpha_out=1.0 if last else None))
+        x = np.stack([float_encoder_layer(xi, layer, valid=int(n))["out"]
+                      for xi, n in zip(x, calib.lengths, strict=True)])
+    return QuantizedModel(model, tuple(layers), cfg)
+
+
+class IntegerRun(NamedTuple):
+    """The integer model on a batch: each layer's int8 output (B, S, E) and the embeddings of
+    the dequantized last output, pooled on the host."""
+
+    outputs: list[np.ndarray]
+    embeddings: np.ndarray
+
+
+def run_integer(q: QuantizedModel, batch: Batch) -> IntegerRun:
+    """Run the quantized model on ``batch`` with the golden model (padded rows included)."""
+    if batch.ids.shape[1] % q.cfg.m:
+        raise ValueError(f"batch: sequence length {batch.ids.shape[1]} is not a multiple of "
+                         f"M = {q.cfg.m}; tokenize with multiple={q.cfg.m}")
+    x = q.layers[0].quantize_input(embed(q.model, batch.ids))
+    outputs = []
+    for layer in q.layers:
+        x = np.stack([wide_encoder_layer(xi, layer.params, cfg=q.cfg, valid=int(n)).out
+                      for xi, n in zip(x, batch.lengths, strict=True)])
+        outputs.append(x)
+    h = q.layers[-1].dequantize_output(x)
+    return IntegerRun(outputs, mean_pool(q.model, h, batch.mask))
