@@ -23,6 +23,8 @@ def register(sub: "argparse._SubParsersAction") -> None:
     add_model(p)
     p.add_argument("--groups", type=int, help="feed-forward groups per layer (default: the "
                    "fewest the engine runs)")
+    p.add_argument("--ablation", action="store_true", help="measure every step from the first "
+                   "integer arithmetic to the current one (docs/accuracy.md; several minutes)")
     add_json(p)
     add_config(p, ITAConfig, "engine")
     p.set_defaults(func=eval_command)
@@ -61,11 +63,31 @@ def _table(r: dict) -> str:
     return "\n".join(lines)
 
 
+def _ablation_table(r: dict) -> str:
+    lines = [f"{r['model']} on {r['sentences']} sentences, engine {r['engine']}",
+             "| arithmetic | per-layer cosine (mean, worst layer .. best) | embedding cosine "
+             "mean | min | Spearman |", "|---|---|---|---|---|"]
+    for row in r["rows"]:
+        means = [mean for mean, _ in row["layers"]]
+        lines.append(f"| {row['name']} | {min(means):.3f} .. {max(means):.3f} | "
+                     f"{row['embedding'][0]:.4f} | {row['embedding'][1]:.4f} | "
+                     f"{row['spearman']:.4f} |")
+    return "\n".join(lines)
+
+
 def eval_command(args: argparse.Namespace) -> int:
+    from sw.golden.quantize_wide import WideOptions
+    from sw.models.ablation import ablation
     from sw.models.accuracy import evaluate
 
     cfg = config_from(ITAConfig, args)
     model = load_model(args.model)
-    acc = evaluate(model, cfg, groups=args.groups)
-    report(args, {"model": model.name, "engine": str(cfg), **acc.as_dict()}, _table)
+    head = {"model": model.name, "engine": str(cfg)}
+    if args.ablation:
+        rows = [{"name": name, **acc.as_dict()} for name, acc in ablation(model, cfg)]
+        report(args, {**head, "sentences": rows[0]["sentences"], "rows": rows},
+               _ablation_table)
+        return 0
+    acc = evaluate(model, cfg, options=WideOptions(groups=args.groups))
+    report(args, {**head, **acc.as_dict()}, _table)
     return 0

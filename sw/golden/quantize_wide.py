@@ -30,10 +30,10 @@ from .layers import BIAS_MAX, BIAS_MIN, FFNParams, HeadParams
 from .quantize import A_SCALE, NORM_SCALE, _pad_head, calibrate, logit_scale, quantize_tensor
 from .reference import FloatEncoder, softmax
 from .requant import MAX_SHIFT, requant_for
-from .wide_encoder import WideEncoderParams
+from .wide_encoder import WideEncoderParams, wide_encoder_layer
 
-__all__ = ["WideQuantized", "quantize_wide_encoder", "column_scales", "choose_softmax_shift",
-           "feedforward_groups", "ALPHA"]
+__all__ = ["WideOptions", "WideQuantized", "quantize_wide_encoder", "column_scales",
+           "choose_softmax_shift", "feedforward_groups", "ALPHA"]
 
 #: Migration strength: 0 gives one scale per tensor, 1 one scale per column.
 ALPHA = 0.5
@@ -93,19 +93,54 @@ def feedforward_groups(ff: int, cfg: ITAConfig, groups: int | None = None) -> in
 
 
 @dataclass(frozen=True)
+class WideOptions:
+    """Choices of :func:`quantize_wide_encoder`; the defaults are the measured best
+    (docs/accuracy.md), the others exist for the ablation.
+
+    Parameters
+    ----------
+    alpha : float
+        Migration strength of the residual stream's column scales (0: one scale per tensor).
+    gain_alpha : float
+        Strength of the column gains of the outputs summed wide (0: none).
+    groups : int or None
+        Feed-forward groups (None: the fewest the engine runs).
+    sort_units : bool
+        Sort the hidden units by size before cutting them into groups.
+    balance_qk : bool
+        Balance each column of Q against the same column of K.
+    gain_v : bool
+        Column gains on V (undone in the rows of Wo).
+    softmax_shift : int or None
+        One shift for every head (None: each head's best).
+    """
+
+    alpha: float = ALPHA
+    gain_alpha: float = ALPHA
+    groups: int | None = None
+    sort_units: bool = True
+    balance_qk: bool = True
+    gain_v: bool = True
+    softmax_shift: int | None = None
+
+
+@dataclass(frozen=True)
 class WideQuantized:
     """The integer layer and the per-column scales of its input and output."""
 
     params: WideEncoderParams
     scale_in: np.ndarray
     scale_out: np.ndarray
-    scales: dict[str, float]
 
     def quantize_input(self, x: np.ndarray) -> np.ndarray:
         return np.clip(np.rint(x / self.scale_in), -128, 127).astype(np.int8)
 
     def dequantize_output(self, y: np.ndarray) -> np.ndarray:
         return y.astype(np.float64) * self.scale_out
+
+    def run(self, x: np.ndarray, valid: int | None = None) -> np.ndarray:
+        """The layer's int8 output for int8 ``x`` (S, E) with ``valid`` real tokens."""
+        return wide_encoder_layer(x, self.params, cfg=self.params.cfg, valid=valid).out
 
 
 def _add_norm(in_scales: list[np.ndarray], sum_max: float, gamma: np.ndarray,
@@ -122,54 +157,62 @@ def _add_norm(in_scales: list[np.ndarray], sum_max: float, gamma: np.ndarray,
                          np.rint(b * 2 ** out_shift).astype(np.int64), out_shift)
 
 
+def _gains(v: np.ndarray, alpha: float) -> np.ndarray:
+    """Column gains (at most 1) that give each column of ``v`` its own range."""
+    return column_scales(v, alpha) / _scale(v)
+
+
 def quantize_wide_encoder(p: FloatEncoder, x_calib: np.ndarray, *, lengths=None,
-                          cfg: ITAConfig, groups: int | None = None,
-                          alpha: float = ALPHA, alpha_out: float | None = None
+                          cfg: ITAConfig, options: WideOptions = WideOptions()
                           ) -> WideQuantized:
     """Quantize a float layer for the engine ``cfg`` on the calibration batch ``x_calib``
-    (B, S, E) with real lengths ``lengths``; ``groups`` feed-forward groups (default: the
-    fewest the engine runs); ``alpha_out`` is the output's migration strength (default
-    ``alpha``; 1 for a last layer, whose output no weight reads)."""
+    (B, S, E) with real lengths ``lengths`` (default: all tokens real)."""
     t = calibrate(p, x_calib, lengths)
     lengths = (np.full(1 if np.ndim(x_calib) == 2 else len(x_calib), np.shape(x_calib)[-2])
                if lengths is None else np.asarray(lengths))
+    o = options
     emb = p.heads[0].wq.shape[0]
     if emb % cfg.m:
         raise ValueError(f"E = {emb} is not a multiple of M = {cfg.m}")
-    s = {name: _scale(v) for name, v in t.items()}
-    s_x = column_scales(t["x"], alpha)
-    s_ln1 = column_scales(t["ln1"], alpha)
-    s_out = column_scales(t["out"], alpha if alpha_out is None else alpha_out)
-    gain1 = column_scales(t["mha"], alpha) / _scale(t["mha"])
+    s_x, s_ln1, s_out = (column_scales(t[n], o.alpha) for n in ("x", "ln1", "out"))
+    gain1 = _gains(t["mha"], o.gain_alpha)
     heads, y_scales = [], []
     for h, fh in enumerate(p.heads):
         proj = fh.wq.shape[1]
-        (wq, sq), (wk, sk), (wv, sv) = (_quantize(s_x[:, None] * getattr(fh, n))
-                                        for n in ("wq", "wk", "wv"))
-        k = choose_softmax_shift(_rows(t[f"q{h}"] / math.sqrt(proj), lengths),
-                                 _rows(t[f"k{h}"], lengths), cfg.n)
-        wo, so = _quantize(fh.wo / gain1)
-        acc_o = s[f"o{h}"] * so
+        q, k, v, av = (t[f"{n}{h}"] for n in "qkvo")
+        # column gains that Q K^T and A V Wo do not see: Q / gq with K * gq, and V / gv (so
+        # O / gv) with the rows of Wo times gv
+        gq = (np.sqrt(np.maximum(np.abs(q).max(0), 1e-8) / np.maximum(np.abs(k).max(0), 1e-8))
+              if o.balance_qk else np.ones(proj))
+        gv = _gains(v, o.alpha) if o.gain_v else np.ones(proj)
+        s_q, s_k, s_v, s_o = _scale(q / gq), _scale(k * gq), _scale(v / gv), _scale(av / gv)
+        wq, sq = _quantize(s_x[:, None] * fh.wq / gq)
+        wk, sk = _quantize(s_x[:, None] * fh.wk * gq)
+        wv, sv = _quantize(s_x[:, None] * fh.wv / gv)
+        shift = o.softmax_shift
+        if shift is None:
+            shift = choose_softmax_shift(_rows(q / math.sqrt(proj), lengths),
+                                         _rows(k, lengths), cfg.n)
+        wo, so = _quantize(gv[:, None] * fh.wo / gain1)
+        acc_o = s_o * so
         bo = p.bo / gain1 if h == 0 else np.zeros(emb)
-        s_y = _scale((t[f"y{h}"]) / gain1)
+        s_y = _scale(t[f"y{h}"] / gain1)
         y_scales.append(s_y * gain1)
         heads.append(_pad_head(HeadParams(
-            wq, wk, wv, wo, _bias(fh.bq, sq), _bias(fh.bk, sk), _bias(fh.bv, sv),
-            _bias(bo, acc_o),
-            requant_for(sq / s[f"q{h}"]), requant_for(sk / s[f"k{h}"]),
-            requant_for(sv / s[f"v{h}"]),
-            requant_for(s[f"q{h}"] * s[f"k{h}"] / math.sqrt(proj) / logit_scale(k)),
-            requant_for(A_SCALE * s[f"v{h}"] / s[f"o{h}"]),
-            requant_for(acc_o / s_y), k), cfg.m))
-    norm1 = _add_norm([s_x] + y_scales, _scale(t["add1"]) * 127, p.gamma1, p.beta1, s_ln1)
+            wq, wk, wv, wo, _bias(fh.bq / gq, sq), _bias(fh.bk * gq, sk), _bias(fh.bv / gv, sv),
+            _bias(bo, acc_o), requant_for(sq / s_q), requant_for(sk / s_k), requant_for(sv / s_v),
+            requant_for(s_q * s_k / math.sqrt(proj) / logit_scale(shift)),
+            requant_for(A_SCALE * s_v / s_o), requant_for(acc_o / s_y), shift), cfg.m))
+    norm1 = _add_norm([s_x] + y_scales, float(np.abs(t["add1"]).max()), p.gamma1, p.beta1,
+                      s_ln1)
 
     ff = p.w1.shape[1]
-    n_groups = feedforward_groups(ff, cfg, groups)
-    order = np.argsort(np.abs(t["f1"]).max(axis=0), kind="stable")
-    gain2 = column_scales(t["f2"], alpha) / _scale(t["f2"])
+    size = np.abs(t["f1"]).max(axis=0)
+    order = np.argsort(size, kind="stable") if o.sort_units else np.arange(ff)
+    gain2 = _gains(t["f2"], o.gain_alpha)
     act = Activation(p.act)
     ffn, f_scales = [], []
-    for g, units in enumerate(np.split(order, n_groups)):
+    for g, units in enumerate(np.split(order, feedforward_groups(ff, cfg, o.groups))):
         units = np.sort(units)
         w1, s_w1 = _quantize(s_ln1[:, None] * p.w1[:, units])
         s_pre, s_f1 = _scale(t["f1_pre"][:, units]), _scale(t["f1"][:, units])
@@ -180,12 +223,12 @@ def quantize_wide_encoder(p: FloatEncoder, x_calib: np.ndarray, *, lengths=None,
             rq_act = requant_for(s_pre / s_f1)
         w2, s_w2 = _quantize(p.w2[units] / gain2)
         b2 = p.b2 if g == 0 else np.zeros(emb)
-        part = (t["f1"][:, units] @ p.w2[units] + b2) / gain2
-        s_part = _scale(part)
+        s_part = _scale((t["f1"][:, units] @ p.w2[units] + b2) / gain2)
         f_scales.append(s_part * gain2)
         ffn.append(FFNParams(w1, _bias(p.b1[units], s_w1), w2, _bias(b2 / gain2, s_f1 * s_w2),
                              requant_for(s_w1 / s_pre), requant_for(s_f1 * s_w2 / s_part), act,
                              rq_act, gelu))
-    norm2 = _add_norm([s_ln1] + f_scales, _scale(t["add2"]) * 127, p.gamma2, p.beta2, s_out)
+    norm2 = _add_norm([s_ln1] + f_scales, float(np.abs(t["add2"]).max()), p.gamma2, p.beta2,
+                      s_out)
     params = WideEncoderParams(tuple(heads), norm1, tuple(ffn), norm2, cfg)
-    return WideQuantized(params, s_x, s_out, s)
+    return WideQuantized(params, s_x, s_out)

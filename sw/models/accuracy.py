@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from hw.ita.config import ITAConfig
-from sw.golden.wide_encoder import wide_encoder_layer
+from sw.golden.quantize_wide import WideOptions
 
 from .bert import BertModel, forward
 from .integer import QuantizedModel, quantize_model, run_integer
@@ -62,12 +62,14 @@ def _batches(texts: list[str], size: int) -> list[list[str]]:
 
 
 def evaluate(model: BertModel, cfg: ITAConfig, texts: tuple[str, ...] = SENTENCES, *,
-             calibration: tuple[str, ...] = CALIBRATION, groups: int | None = None,
-             batch: int = 16, quantized: QuantizedModel | None = None) -> Accuracy:
-    """Quantize ``model`` for ``cfg`` on ``calibration`` (one padded batch) and measure it on
-    ``texts``, run in padded, masked batches of ``batch``."""
+             calibration: tuple[str, ...] = CALIBRATION,
+             options: WideOptions = WideOptions(), batch: int = 16,
+             quantized: QuantizedModel | None = None) -> Accuracy:
+    """Quantize ``model`` for ``cfg`` on ``calibration`` (one padded batch) with ``options``
+    (or take ``quantized``) and measure it on ``texts``, run in padded, masked batches of
+    ``batch``."""
     q = quantized or quantize_model(model, model.tokenize(list(calibration), multiple=cfg.m),
-                                    cfg, groups=groups)
+                                    cfg, options)
     layer_cos: list[list[float]] = [[] for _ in model.layers]
     emb_int, emb_float = [], []
     for part in _batches(list(texts), batch):
@@ -79,7 +81,7 @@ def evaluate(model: BertModel, cfg: ITAConfig, texts: tuple[str, ...] = SENTENCE
             xs = layer.quantize_input(fr.inputs[i])
             for x, n, want in zip(xs, b.lengths, fr.outputs[i], strict=True):
                 n = int(n)
-                got = wide_encoder_layer(x, layer.params, cfg=cfg, valid=n).out[:n]
+                got = layer.run(x, n)[:n]
                 layer_cos[i].append(float(cosine(layer.dequantize_output(got).ravel(),
                                                  want[:n].ravel())))
     ei, ef = np.concatenate(emb_int), np.concatenate(emb_float)

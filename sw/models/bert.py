@@ -150,7 +150,7 @@ def load_bert(path: str | Path) -> BertModel:
     """Load a BERT-style encoder from a Hugging Face folder or a zip of one."""
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"model {str(path)!r}: no such folder or zip file")
+        raise ValueError(f"model {str(path)!r}: no such folder or zip file")
     read = _open(path)
     files = {n: read(n) for n in ("config.json", "model.safetensors", "tokenizer.json")}
     missing = [n for n, data in files.items() if data is None]

@@ -3,18 +3,30 @@ chained so that each layer's output scale is the next one's input scale, and run
 golden model on padded, masked batches."""
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 import numpy as np
 
 from hw.ita.config import ITAConfig
 from sw.golden import float_encoder_layer
-from sw.golden.quantize_wide import WideQuantized, quantize_wide_encoder
-from sw.golden.wide_encoder import wide_encoder_layer
+from sw.golden.quantize_wide import WideOptions, quantize_wide_encoder
 
 from .bert import Batch, BertModel, embed, mean_pool
 
-__all__ = ["QuantizedModel", "quantize_model", "IntegerRun", "run_integer"]
+__all__ = ["IntegerLayer", "QuantizedModel", "quantize_model", "IntegerRun", "run_integer"]
+
+
+class IntegerLayer(Protocol):
+    """A quantized layer: its input and output scales (one per column, or one) and its run."""
+
+    scale_in: np.ndarray | float
+    scale_out: np.ndarray | float
+
+    def quantize_input(self, x: np.ndarray) -> np.ndarray: ...
+
+    def dequantize_output(self, y: np.ndarray) -> np.ndarray: ...
+
+    def run(self, x: np.ndarray, valid: int | None = None) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)
@@ -22,7 +34,7 @@ class QuantizedModel:
     """The quantized layers of ``model`` and the engine configuration they were made for."""
 
     model: BertModel
-    layers: tuple[WideQuantized, ...]
+    layers: tuple[IntegerLayer, ...]
     cfg: ITAConfig
 
     def __post_init__(self) -> None:
@@ -33,18 +45,22 @@ class QuantizedModel:
                                  "scales")
 
 
-def quantize_model(model: BertModel, calib: Batch, cfg: ITAConfig, *,
-                   groups: int | None = None) -> QuantizedModel:
+def float_layer_outputs(layer, x: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The float layer on a padded batch (B, S, E), masking each sequence's padding."""
+    return np.stack([float_encoder_layer(xi, layer, valid=int(n))["out"]
+                     for xi, n in zip(x, lengths, strict=True)])
+
+
+def quantize_model(model: BertModel, calib: Batch, cfg: ITAConfig,
+                   options: WideOptions = WideOptions()) -> QuantizedModel:
     """Quantize every layer of ``model`` for ``cfg`` on the calibration batch ``calib``, each
     layer calibrated on the float output of the one before."""
     x = embed(model, calib.ids)
     layers = []
-    for i, layer in enumerate(model.layers):
-        last = i == len(model.layers) - 1
+    for layer in model.layers:
         layers.append(quantize_wide_encoder(layer, x, lengths=calib.lengths, cfg=cfg,
-                                            groups=groups, alpha_out=1.0 if last else None))
-        x = np.stack([float_encoder_layer(xi, layer, valid=int(n))["out"]
-                      for xi, n in zip(x, calib.lengths, strict=True)])
+                                            options=options))
+        x = float_layer_outputs(layer, x, calib.lengths)
     return QuantizedModel(model, tuple(layers), cfg)
 
 
@@ -64,8 +80,7 @@ def run_integer(q: QuantizedModel, batch: Batch) -> IntegerRun:
     x = q.layers[0].quantize_input(embed(q.model, batch.ids))
     outputs = []
     for layer in q.layers:
-        x = np.stack([wide_encoder_layer(xi, layer.params, cfg=q.cfg, valid=int(n)).out
-                      for xi, n in zip(x, batch.lengths, strict=True)])
+        x = np.stack([layer.run(xi, int(n)) for xi, n in zip(x, batch.lengths, strict=True)])
         outputs.append(x)
     h = q.layers[-1].dequantize_output(x)
     return IntegerRun(outputs, mean_pool(q.model, h, batch.mask))

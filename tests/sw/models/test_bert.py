@@ -66,7 +66,7 @@ def test_tokenize_pads_to_a_multiple(tiny_bert):
 
 
 def test_bad_model_folders_say_what_is_wrong(tmp_path, tiny_bert_path):
-    with pytest.raises(FileNotFoundError, match="no such folder or zip file"):
+    with pytest.raises(ValueError, match="no such folder or zip file"):
         load_bert(tmp_path / "nothing")
     (tmp_path / "file.txt").write_text("x")
     with pytest.raises(ValueError, match="neither a folder nor a zip file"):
