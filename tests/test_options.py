@@ -26,7 +26,7 @@ def test_every_field_is_an_option_with_its_default_and_help():
         assert flag in helptext, flag
     assert "Transfers the DMA can hold queued, 2..8 (default 4)" in helptext
     # the engine's fields take ITAConfig's help, roles and literals cleaned
-    assert "k of ITAMax: one int8 step of a logit stands for a" in helptext
+    assert "The default k of ITAMax (one int8 step of a logit stands" in helptext
     assert "``" not in helptext and ":class:" not in helptext
 
 

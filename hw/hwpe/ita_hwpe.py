@@ -86,7 +86,11 @@ class _Datapath(wiring.Component):
         m.d.comb += [job.mode.eq(mode), job.overlap.eq(context_field(ctx, "CTRL", "overlap")),
                      job.act.eq(context_field(ctx, "CTRL", "act")),
                      job.gelu_b.eq(context_field(ctx, "GELU_B", "q_b")),
-                     job.gelu_c.eq(context_field(ctx, "GELU_C", "q_c"))]
+                     job.gelu_c.eq(context_field(ctx, "GELU_C", "q_c")),
+                     job.k.eq(context_field(ctx, "SOFTMAX", "k"))]
+        # a valid length past every key masks none, as 0 does (not cut to the job's width)
+        valid = context_field(ctx, "SOFTMAX", "valid")
+        m.d.comb += job.valid.eq(Mux(valid > cfg.max_size, 0, valid))
         for name in "sepf":
             used = 0
             for md, sizes in SIZES_USED.items():

@@ -81,6 +81,12 @@ REGISTERS: tuple[Register, ...] = (
         Field("q_c", 0, 26, "q_c, -2**24..0", signed=True),), context=True),
     *(Register(name, 0x54 + 4 * i, "rw", f"byte address of {_POINTER_DOCS[name]}", (),
                context=True) for i, name in enumerate(POINTERS)),
+    Register("SOFTMAX", 0x54 + 4 * len(POINTERS), "rw", "ITAMax of this job (Attention and "
+             "Single-attention)", (
+                 Field("k", 0, 3, "ITAMax shift of this job, 0..7"),
+                 Field("valid", 16, 16, "real keys: columns from this index on are masked; 0 "
+                       "masks none (as does any value of at least S*M)"),
+             ), context=True),
 )
 
 

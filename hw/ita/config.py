@@ -34,7 +34,10 @@ class ITAConfig:
     m : int
         Dot-product length and tile edge; a power of two in 8..128 and a multiple of ``n``.
     softmax_shift : int
-        ``k`` of ITAMax: one int8 step of a logit stands for a factor ``2**(1/2**k)``; 0..7.
+        The default ``k`` of ITAMax (one int8 step of a logit stands for a factor
+        ``2**(1/2**k)``), 0..7: the shift software gives a job whose head does not choose its
+        own (``HeadParams.softmax_shift`` None). The hardware does not depend on it: every
+        job carries its k (``job_layout``).
     max_tiles : int
         Largest runtime size (S, E, P, F) in tiles of ``m``; 1..64. It sets the widths of the
         tile counters and of the softmax sum.

@@ -40,14 +40,25 @@ JOB_SLOTS = 2
 
 
 def _tag_layout(cfg: ITAConfig) -> data.StructLayout:
-    """What travels down the pipeline with each issue (one input row with one chunk)."""
+    """What travels down the pipeline with each issue (one input row with one chunk).
+
+    ``kt`` is the key tile of the issue, for ITAMax's mask: the column tile ``ct`` in QK (the
+    group of chunk ``ch`` holds keys ``kt*M + ch*N .. + N``), the inner tile ``it`` in AV (the
+    row of A holds keys ``kt*M .. + M``)."""
     return data.StructLayout({
         "valid": 1, "slot": 1, "bank": 1, "release_w": 1, "bbank": 1, "bias_en": 1,
         "bias_row": 1, "release_b": 1, "first": 1, "last": 1,
         "addr": range(cfg.m * cfg.m // cfg.n), "ch": range(max(2, cfg.m // cfg.n)),
         "r": range(cfg.m), "rq": 3, "act": 1, "av": 1, "sm": 1, "sm_row_first": 1,
         "sm_tile_first": 1, "sm_tile_last": 1, "sm_row_last": 1, "emit": 1, "final": 1,
+        "kt": tiles_bits(cfg),
     })
+
+
+def _key_mask(valid, first_key, width: int):
+    """Bit j: key ``first_key + j`` is real (``valid`` is 0, or the key is below it)."""
+    rest = valid - first_key                  # signed: keys left from first_key on
+    return Cat(*[(valid == 0) | (rest > j) for j in range(width)])
 
 
 class ITA(CheckedComponent):
@@ -68,16 +79,22 @@ class ITA(CheckedComponent):
     output row has left, with ``error`` set if the job was rejected (a size of 0 or above
     ``max_tiles``, or an unknown activation); a rejected job touches no stream.
 
+    Each job brings ITAMax's shift ``k`` and its valid length ``valid`` (the number of real
+    keys: ITAMax masks the key columns from ``valid`` on, 0 masks none). Stage 1 takes them
+    from the job of the QK result it is given, stage 3 from the job of the AV row being
+    issued, so overlapping jobs each keep their own.
+
     Parameters
     ----------
     cfg : ITAConfig
-        N (``n``), M (``m``), ITAMax's k (``softmax_shift``) and the largest size in tiles
-        (``max_tiles``), validated by the config.
+        N (``n``), M (``m``) and the largest size in tiles (``max_tiles``), validated by the
+        config. ``softmax_shift`` is not used by the hardware: jobs carry their own k.
 
     Members
     -------
     job : In(stream.Signature(job_layout(cfg)))
-        Mode, sizes in tiles, requantizers, activation and its constants, overlap.
+        Mode, sizes in tiles, requantizers, activation and its constants, overlap, ITAMax's
+        shift k and valid length.
     inp : In(stream.Signature(ArrayLayout(signed(8), M)))
         Input rows.
     weight : In(stream.Signature(ArrayLayout(signed(8), M)))
@@ -259,6 +276,7 @@ class ITA(CheckedComponent):
             new.sm_tile_first.eq(iseq.first_ch), new.sm_tile_last.eq(iseq.last_ch),
             new.sm_row_last.eq(iseq.last_ct & iseq.last_ch),
             new.emit.eq(emit), new.final.eq(iseq.last_pos),
+            new.kt.eq(Mux(kind == StepKind.AV, iseq.it, iseq.ct)),
         ]
         m.d.sync += pipe[1].eq(Mux(fire, new, 0))
         for i in range(1, depth):
@@ -274,7 +292,9 @@ class ITA(CheckedComponent):
         with m.If(fire & iseq.first_ch):
             m.d.sync += x1.eq(self.inp.payload)
         m.d.sync += x2.eq(x1)
-        m.d.comb += [itamax.s3_row.eq(pipe[1].r), itamax.s3_x.eq(x1)]
+        s3_job = job_in(pipe[1].slot, "s3_job")
+        m.d.comb += [itamax.s3_row.eq(pipe[1].r), itamax.s3_x.eq(x1), itamax.s3_k.eq(s3_job.k),
+                     itamax.s3_mask.eq(_key_mask(s3_job.valid, pipe[1].kt * mm, mm))]
 
         # --- the PE array on chunk ch of the row's weight tile -----------------------------
         p_pe = pipe[at_pe]
@@ -331,6 +351,9 @@ class ITA(CheckedComponent):
                      itamax.s1_tile_first.eq(pl.sm_tile_first),
                      itamax.s1_tile_last.eq(pl.sm_tile_last),
                      itamax.s1_row_last.eq(pl.sm_row_last)]
+        s1_job = job_in(pl.slot, "s1_job")
+        m.d.comb += [itamax.s1_k.eq(s1_job.k),
+                     itamax.s1_mask.eq(_key_mask(s1_job.valid, pl.kt * mm + pl.ch * n, n))]
         m.d.comb += [self.out.valid.eq(ofifo.r_rdy), self.out.payload.eq(ofifo.r_data[:-1]),
                      ofifo.r_en.eq(self.out.ready)]
 

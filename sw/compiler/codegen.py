@@ -8,7 +8,7 @@ Every core runs the same code, stage after stage (``sw.compiler.schedule``):
                 program and trigger the stage's other jobs, each as a register context frees
                 program the next stage's first job into a free context (ACQUIRE and the
                 context's registers) while this stage's jobs run
-    all cores:  the stage's kernel on this core's slice (elements, or rows for LayerNorm);
+    all cores:  the stage's kernel on this core's slice (elements, or rows for the norms);
                 without core 0 when the stage has several jobs
     core 0:     sleep until DMA DONE >= the stage's last transfer id and engine FINISHED >
                 the stage's job id
@@ -28,6 +28,7 @@ import numpy as np
 
 from hw.config import CLUSTER_CTRL, DMA_BASE, ENGINE_BASE, CtrlReg, DmaReg
 from hw.hwpe.regmap import REGMAP
+from sw.kernels.add_norm import add_norm_code
 from sw.kernels.asm import barrier, dma_error, exit_word, queue_dma, stamp, wait_until
 from sw.kernels.head_sum import head_sum_code
 from sw.kernels.layernorm import layernorm_code
@@ -107,6 +108,12 @@ def _kernel(p: Program, k: KernelRun, workers: int, first: int, tag: str) -> Non
     elif t.kernel == "head_sum":
         _slice(p, rows * cols, workers, first, f"{tag}_slice")
         head_sum_code(p, params, list(k.inputs), k.output, f"{tag}_")
+    elif t.kernel == "add_norm":                # rows of every ``workers``-th from its own
+        p.addi("a2", "tp", -first).li("a3", rows)
+        parts = dict(t.consts.parts)
+        add_norm_code(p, params, inputs=list(k.inputs), mults=k.consts + parts["mults"],
+                      gamma=k.consts + parts["gamma"], beta=k.consts + parts["beta"],
+                      out=k.output, scratch=k.scratch, prefix=f"{tag}_", step=workers)
     else:
         raise GraphError(f"tile {t.name!r}: no code for kernel {t.kernel!r}")
 

@@ -68,21 +68,23 @@ def dma_cycles(size: int, transfers: int) -> int:
 #: element, more per input beyond the first, more per row), measured with ``tinyita run``
 #: on the default cluster (docs/compiler.md).
 KERNEL_CYCLES = {"residual_add": (11.6, 0.0, 0), "head_sum": (7.9, 2.5, 0),
-                 "layernorm": (24.0, 0.0, 364), "transpose": (5.3, 0.0, 0)}
+                 "layernorm": (24.0, 0.0, 364), "transpose": (5.3, 0.0, 0),
+                 "add_norm": (40.0, 11.0, 400)}
 #: The kernels whose cores share rows of the output (the others share elements).
-ROW_KERNELS = ("layernorm", "transpose")
+ROW_KERNELS = ("layernorm", "transpose", "add_norm")
 #: Cycles each core spends on a kernel call beyond its elements (its slice, the set-up).
 KERNEL_CALL_CYCLES = 50
 
 
 def kernel_cycles(kernel: str, shape: tuple[int, int], inputs: int, cores: int) -> int:
     """Cycles ``cores`` cores need for ``kernel`` over a (rows, columns) block with
-    ``inputs`` input blocks: the largest share (LayerNorm shares rows, the others elements)."""
+    ``inputs`` input blocks: the largest share (the norms share rows, the others elements)."""
     per, per_input, per_row = KERNEL_CYCLES[kernel]
     rows, cols = shape
     if kernel in ROW_KERNELS:
         share = -(-rows // cores)
-        return int(share * (cols * per + per_row) + KERNEL_CALL_CYCLES)
+        return int(share * (cols * (per + per_input * (inputs - 1)) + per_row)
+                   + KERNEL_CALL_CYCLES)
     share = -(-rows * cols // cores)
     return int(share * (per + per_input * (inputs - 1)) + KERNEL_CALL_CYCLES)
 

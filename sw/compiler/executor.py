@@ -1,7 +1,8 @@
 """The functional executor: a compiled schedule run in Python, without RTL.
 
 L1 and L2 are byte arrays. Stage by stage, DMA transfers copy bytes, engine jobs read their
-matrices at their pointers and run through the golden functions, kernels likewise, and the
+matrices at their pointers and run through the golden functions with the job's constants (its
+requantizers, activation, ITAMax's shift and valid length), kernels likewise, and the
 results are written back as bytes. Everything a stage starts runs at the same time on the
 hardware, so the executor records what each action reads and writes and reports:
 
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hw.ita.config import Mode
+from sw.engine.job import golden_valid
 from sw.engine.placement import matrices, matrix_bytes
 from sw.golden import (
     FFNParams,
@@ -163,8 +165,10 @@ def _run_engine(mem: _Memory, run: EngineRun, cfg) -> None:
     mode = Mode(j.mode)
     if mode is Mode.ATTENTION:
         h = HeadParams(get("W0").T, get("W1").T, get("W2").T, get("W3").T, get("B0"),
-                       get("B1"), get("B2"), get("B3"), *j.rq[:6])
-        r = attention_head(get("IN"), h, cfg=cfg)
+                       get("B1"), get("B2"), get("B3"), *j.rq[:6],
+                       softmax_shift=j.softmax_shift)
+        x = get("IN")
+        r = attention_head(x, h, cfg=cfg, valid=golden_valid(j.valid, x.shape[0]))
         for name, value in (("T0", r.q.out), ("T1", r.k.out), ("T2", r.v.out.T),
                             ("T3", r.qk.out), ("T4", r.av.out), ("OUT", r.out)):
             put(name, value)
@@ -176,7 +180,8 @@ def _run_engine(mem: _Memory, run: EngineRun, cfg) -> None:
         put("OUT", r.out)
     elif mode is Mode.SINGLE_ATTENTION:
         qk = matmul_step(get("T0"), get("T1").T, None, j.rq[3], cfg=cfg)
-        a = itamax_stages(qk.out, group=cfg.n, k=cfg.softmax_shift).a
+        a = itamax_stages(qk.out, group=cfg.n, k=j.softmax_shift,
+                          valid=golden_valid(j.valid, qk.out.shape[1])).a
         put("T3", qk.out)
         put("T4", matmul_step(a, get("T2").T, None, j.rq[4], a_unsigned=True, cfg=cfg).out)
     elif mode is Mode.LINEAR:

@@ -13,8 +13,13 @@ what every later stage and the executors are checked against.
 | ``layernorm`` | X (S, E) | (S, E) | ``LayerNormParams`` | ``layernorm`` |
 | ``feedforward`` | X (S, E) | (S, E) | ``FFNParams`` | ``feedforward`` (F1 with activation, F2) |
 | ``linear`` | X (S, E) | (S, P) | ``LinearParams`` | ``linear`` (one engine step, activation) |
+| ``add_norm`` | X_0 .. X_n-1 (S, E) | (S, E) | ``AddNormParams`` | ``add_norm`` (sum, norm) |
 
-Graphs come from :func:`from_encoder` (one or several chained ``EncoderParams``) or from a
+A graph may have a valid length (``Graph.valid``): its input rows past it are padding, and
+every attention head masks the keys past it.
+
+Graphs come from :func:`from_encoder` (one or several chained ``EncoderParams``), from
+:func:`from_wide_encoder` (chained ``WideEncoderParams``, for real models) or from a
 :class:`GraphBuilder`; :func:`verify` checks the invariants and raises :class:`GraphError`
 naming the operation and the value; :meth:`Graph.dump` prints it.
 """
@@ -39,11 +44,13 @@ from sw.golden import (
     linear,
     residual_add,
 )
+from sw.golden.add_norm import AddNormParams, add_norm
 from sw.golden.layers import PASS, int8_matrix
 from sw.golden.norm import MAX_NORM_SIZE
+from sw.golden.wide_encoder import WideEncoderParams
 
 __all__ = ["Tensor", "Op", "Graph", "GraphError", "LinearParams", "OpKind", "OP_KINDS",
-           "GraphBuilder", "verify", "evaluate", "from_encoder"]
+           "GraphBuilder", "verify", "evaluate", "from_encoder", "from_wide_encoder"]
 
 
 class GraphError(ValueError):
@@ -94,7 +101,7 @@ class OpKind:
     params: type
     arity: int | None
     shape: Callable[[list[tuple[int, int]], object], tuple[int, int]]
-    run: Callable[[list[np.ndarray], object, ITAConfig], np.ndarray]
+    run: Callable[[list[np.ndarray], object, ITAConfig, int | None], np.ndarray]
 
 
 def _same(shapes: list[tuple[int, int]], what: str) -> tuple[int, int]:
@@ -140,24 +147,35 @@ def _norm_shape(shapes, p: LayerNormParams):
     return shapes[0]
 
 
-def _head_sum(xs, rq: Requant, cfg):
+def _add_norm_shape(shapes, p: AddNormParams):
+    if len(shapes) != p.inputs:
+        raise ValueError(f"{len(shapes)} inputs, the constants have multipliers for "
+                         f"{p.inputs}")
+    _rows_of(shapes[0], p.emb, "the multipliers")
+    return _same(shapes, "add_norm")
+
+
+def _head_sum(xs, rq: Requant, cfg, valid):
     return rq(np.sum([x.astype(np.int64) for x in xs], axis=0))
 
 
 #: Every kind of operation the graph knows.
 OP_KINDS: dict[str, OpKind] = {
     "attention_head": OpKind(HeadParams, 1, _head_shape,
-                             lambda xs, p, cfg: attention_head(xs[0], p, cfg=cfg).out),
+                             lambda xs, p, cfg, valid: attention_head(xs[0], p, cfg=cfg,
+                                                                      valid=valid).out),
     "head_sum": OpKind(Requant, None, lambda shapes, p: _same(shapes, "head_sum"), _head_sum),
     "residual_add": OpKind(AddParams, 2, lambda shapes, p: _same(shapes, "residual_add"),
-                           lambda xs, p, cfg: residual_add(xs[0], xs[1], p)),
+                           lambda xs, p, cfg, valid: residual_add(xs[0], xs[1], p)),
     "layernorm": OpKind(LayerNormParams, 1, _norm_shape,
-                        lambda xs, p, cfg: layernorm(xs[0], p)),
+                        lambda xs, p, cfg, valid: layernorm(xs[0], p)),
     "feedforward": OpKind(FFNParams, 1, _ffn_shape,
-                          lambda xs, p, cfg: feedforward(xs[0], p, cfg=cfg).out),
+                          lambda xs, p, cfg, valid: feedforward(xs[0], p, cfg=cfg).out),
     "linear": OpKind(LinearParams, 1, _linear_shape,
-                     lambda xs, p, cfg: linear(xs[0], p.w, p.b, p.rq, p.act, p.rq_act, p.gelu,
-                                               cfg=cfg).out),
+                     lambda xs, p, cfg, valid: linear(xs[0], p.w, p.b, p.rq, p.act, p.rq_act,
+                                                      p.gelu, cfg=cfg).out),
+    "add_norm": OpKind(AddNormParams, None, _add_norm_shape,
+                       lambda xs, p, cfg, valid: add_norm(xs, p).out),
 }
 
 
@@ -170,10 +188,13 @@ class Graph:
     ops: list[Op] = field(default_factory=list)
     inputs: tuple[str, ...] = ()
     outputs: tuple[str, ...] = ()
+    valid: int | None = None  #: real rows (and keys) of the inputs; None: all
 
     def dump(self) -> str:
         """The graph as text: inputs, one line per operation, outputs."""
         lines = [f"input  {self.tensors[t]}" for t in self.inputs]
+        if self.valid is not None:
+            lines.append(f"valid  {self.valid} rows (attention masks the keys after them)")
         for op in self.ops:
             lines.append(f"{op.name:16s} {op.kind:15s} {', '.join(op.inputs)} -> "
                          f"{self.tensors[op.output]}")
@@ -191,6 +212,9 @@ def verify(graph: Graph) -> None:
     for what, names in (("input", graph.inputs), ("output", graph.outputs)):
         if len(set(names)) != len(names):
             raise GraphError(f"a graph {what} is listed twice: {names}")
+    rows = {graph.tensors[t].shape[0] for t in graph.inputs if t in graph.tensors}
+    if graph.valid is not None and not all(1 <= graph.valid <= r for r in rows):
+        raise GraphError(f"valid length {graph.valid} is outside 1..the input rows {rows}")
     made: set[str] = set()
     for name in graph.inputs:
         if name not in graph.tensors:
@@ -251,7 +275,7 @@ def evaluate(graph: Graph, inputs: dict[str, np.ndarray], *, cfg: ITAConfig
         values[name] = x.astype(np.int8)
     for op in graph.ops:
         values[op.output] = OP_KINDS[op.kind].run([values[t] for t in op.inputs], op.params,
-                                                  cfg)
+                                                  cfg, graph.valid)
     return values
 
 
@@ -300,6 +324,15 @@ class GraphBuilder:
         add2 = self.op("residual_add", [ln1, ffn], p.add2, f"{prefix}add2")
         return self.op("layernorm", [add2], p.ln2, f"{prefix}ln2")
 
+    def wide_encoder_layer(self, x: str, p: WideEncoderParams, prefix: str) -> str:
+        """Add the operations of one :mod:`sw.golden.wide_encoder` layer on ``x``."""
+        heads = [self.op("attention_head", [x], h, f"{prefix}head{i}")
+                 for i, h in enumerate(p.heads)]
+        n1 = self.op("add_norm", [x, *heads], p.norm1, f"{prefix}norm1")
+        groups = [self.op("feedforward", [n1], f, f"{prefix}ffn{g}")
+                  for g, f in enumerate(p.ffn)]
+        return self.op("add_norm", [n1, *groups], p.norm2, f"{prefix}norm2")
+
     def build(self) -> Graph:
         verify(self.graph)
         return self.graph
@@ -314,5 +347,20 @@ def from_encoder(layers: Sequence[EncoderParams], seq: int) -> Graph:
     t = b.input("x", (seq, layers[0].emb))
     for i, p in enumerate(layers):
         t = b.encoder_layer(t, p, f"l{i}.")
+    b.output(t)
+    return b.build()
+
+
+def from_wide_encoder(layers: Sequence[WideEncoderParams], seq: int, valid: int | None = None
+                      ) -> Graph:
+    """The graph of :mod:`sw.golden.wide_encoder` layers chained on an input ``x`` of ``seq``
+    rows whose first ``valid`` rows are real tokens (default: all)."""
+    if not layers:
+        raise GraphError("from_wide_encoder: no layers")
+    b = GraphBuilder()
+    b.graph.valid = valid
+    t = b.input("x", (seq, layers[0].emb))
+    for i, p in enumerate(layers):
+        t = b.wide_encoder_layer(t, p, f"l{i}.")
     b.output(t)
     return b.build()

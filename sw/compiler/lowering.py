@@ -134,8 +134,8 @@ def verify_lowered(lowered: Lowered) -> None:
                              f"tiles does not match the op ({mode}, S x E = {x}, inner "
                              f"{inner}) with M = {m}")
         if j != _job(t.op, g, lowered.cfg):
-            raise GraphError(f"{where}: the job's constants (requantizers, activation) are "
-                             "not the op's")
+            raise GraphError(f"{where}: the job's constants (requantizers, activation, "
+                             "ITAMax's shift) are not the op's")
         if t.fits != (max(j.s, j.e, j.p, j.f) <= lowered.cfg.max_tiles):
             raise GraphError(f"{where}: marked fits={t.fits} for max_tiles "
                              f"{lowered.cfg.max_tiles}")

@@ -71,12 +71,14 @@ class EngineRun:
 
 @dataclass(frozen=True)
 class KernelRun:
-    """A core tile's kernel on L1 buffers: its inputs, its output and its constants."""
+    """A core tile's kernel on L1 buffers: its inputs, its output, its constants and its
+    scratch space (``add_norm``'s rows of 32-bit sums, one per core)."""
 
     tile: Tile
     inputs: tuple[int, ...]
     output: int
     consts: int | None
+    scratch: int | None = None
 
 
 @dataclass
@@ -239,7 +241,8 @@ class _Scheduler:
         else:
             self.stage(k).kernels.append(KernelRun(
                 t, tuple(buf[f"in{i}"].address for i in range(len(t.inputs))),
-                buf["out"].address, buf["consts"].address if t.consts else None))
+                buf["out"].address, buf["consts"].address if t.consts else None,
+                buf["scratch"].address if t.scratch else None))
 
 
 def _overlap(a: Block, b: Block) -> bool:

@@ -251,7 +251,8 @@ class _Tiler:
                              self.tensors[name].shape[1]) for part, name in names.items()}
         tiles.append(self.engine(
             f"{op.name}.attention", op, (whole["q"], whole["k"], whole["vt"]), whole["o"], None,
-            single_attention_job(self.cfg, s, pr, h.rq_qk, h.rq_av), ("T0", "T1", "T2"), "T4"))
+            single_attention_job(self.cfg, s, pr, h.rq_qk, h.rq_av, h.softmax_shift),
+            ("T0", "T1", "T2"), "T4"))
         tiles += self.linear(op, names["o"], op.output, (s, pr, e),
                              LinearParams(h.wo, h.bo, h.rq_ow), "ow")
         return tiles

@@ -8,8 +8,8 @@ from hw.ita.config import Activation, ITAConfig, Mode
 from sw.golden import FFNParams, GeluConstants, HeadParams, Requant
 from sw.golden.layers import PASS
 
-__all__ = ["ItaJob", "RQ_REGISTERS", "SizeError", "tiles", "attention_job", "feedforward_job",
-           "linear_job", "single_attention_job"]
+__all__ = ["ItaJob", "RQ_REGISTERS", "SizeError", "tiles", "golden_valid", "attention_job",
+           "feedforward_job", "linear_job", "single_attention_job"]
 
 #: The HWPE register of each of the job's eight requantizers (in ``rq`` order), and the
 #: activation's.
@@ -18,7 +18,12 @@ RQ_REGISTERS = ("RQ_Q", "RQ_K", "RQ_V", "RQ_QK", "RQ_AV", "RQ_OW", "RQ_F1", "RQ_
 
 @dataclass(frozen=True)
 class ItaJob:
-    """One engine job: mode, sizes in tiles and every constant."""
+    """One engine job: mode, sizes in tiles and every constant.
+
+    ``softmax_shift`` is ITAMax's k for this job (0..7) and ``valid`` its valid length: the
+    number of real keys, ITAMax masks the key columns from it on (0: none masked). Modes
+    without ITAMax (Feed-forward, Linear) ignore both.
+    """
 
     mode: Mode
     s: int
@@ -30,6 +35,8 @@ class ItaJob:
     act_rq: Requant = PASS
     gelu: GeluConstants | None = None
     overlap: bool = False
+    softmax_shift: int = 5
+    valid: int = 0
 
     def registers(self, pointers: dict[str, int]) -> dict[int, int]:
         """Return the HWPE context registers of the job, ``{offset: value}``, with the
@@ -43,6 +50,8 @@ class ItaJob:
                                                            f=self.f),
             REGMAP["GELU_B"].offset: REGMAP["GELU_B"].encode(q_b=g.q_b),
             REGMAP["GELU_C"].offset: REGMAP["GELU_C"].encode(q_c=g.q_c),
+            REGMAP["SOFTMAX"].offset: REGMAP["SOFTMAX"].encode(k=self.softmax_shift,
+                                                               valid=self.valid),
         }
         for name, rq in (*zip(RQ_REGISTERS, self.rq, strict=True), ("RQ_ACT", self.act_rq)):
             regs[REGMAP[name].offset] = REGMAP[name].encode(mult=rq.mult, shift=rq.shift,
@@ -64,11 +73,24 @@ def tiles(cfg: ITAConfig, what: str, size: int) -> int:
     return size // cfg.m
 
 
-def attention_job(cfg: ITAConfig, seq: int, h: HeadParams) -> ItaJob:
-    """The Attention job of one head on ``seq`` rows."""
+def golden_valid(valid: int, keys: int) -> int | None:
+    """A job's valid length as the golden model takes it (``sw.golden.itamax``) for ``keys``
+    key columns: None when no key is masked (``valid`` 0, or at least ``keys``)."""
+    return valid if 0 < valid < keys else None
+
+
+def _shift(cfg: ITAConfig, softmax_shift: int | None) -> int:
+    """ITAMax's shift of a job: the head's own, else the configuration's."""
+    return cfg.softmax_shift if softmax_shift is None else softmax_shift
+
+
+def attention_job(cfg: ITAConfig, seq: int, h: HeadParams, valid: int = 0) -> ItaJob:
+    """The Attention job of one head on ``seq`` rows: ITAMax with the head's shift (else
+    ``cfg.softmax_shift``), keys from ``valid`` on masked (0: none)."""
     return ItaJob(Mode.ATTENTION, tiles(cfg, "S", seq), tiles(cfg, "E", h.emb),
                   tiles(cfg, "P", h.proj), 1,
-                  (h.rq_q, h.rq_k, h.rq_v, h.rq_qk, h.rq_av, h.rq_ow, PASS, PASS))
+                  (h.rq_q, h.rq_k, h.rq_v, h.rq_qk, h.rq_av, h.rq_ow, PASS, PASS),
+                  softmax_shift=_shift(cfg, h.softmax_shift), valid=valid)
 
 
 def feedforward_job(cfg: ITAConfig, seq: int, p: FFNParams) -> ItaJob:
@@ -86,8 +108,11 @@ def linear_job(cfg: ITAConfig, seq: int, w_shape: tuple[int, int], rq: Requant,
                   tiles(cfg, "P", w_shape[1]), 1, (PASS,) * 6 + (rq, PASS), act, rq_act, gelu)
 
 
-def single_attention_job(cfg: ITAConfig, seq: int, proj: int, rq_qk: Requant, rq_av: Requant
-                         ) -> ItaJob:
-    """The Single-attention job (QK, ITAMax, AV) on Q and K of ``seq`` x ``proj`` and V^T."""
+def single_attention_job(cfg: ITAConfig, seq: int, proj: int, rq_qk: Requant, rq_av: Requant,
+                         softmax_shift: int | None = None, valid: int = 0) -> ItaJob:
+    """The Single-attention job (QK, ITAMax, AV) on Q and K of ``seq`` x ``proj`` and V^T;
+    ITAMax with ``softmax_shift`` (None: ``cfg.softmax_shift``), keys from ``valid`` on
+    masked (0: none)."""
     return ItaJob(Mode.SINGLE_ATTENTION, tiles(cfg, "S", seq), 1, tiles(cfg, "P", proj), 1,
-                  (PASS, PASS, PASS, rq_qk, rq_av, PASS, PASS, PASS))
+                  (PASS, PASS, PASS, rq_qk, rq_av, PASS, PASS, PASS),
+                  softmax_shift=_shift(cfg, softmax_shift), valid=valid)

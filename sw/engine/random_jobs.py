@@ -2,6 +2,8 @@
 
 Requantizers are calibrated on the data (each maps its accumulators' standard deviation to
 about 40 steps), so outputs spread over the int8 range instead of saturating or vanishing.
+Attention heads draw ITAMax's shift k (0..7), and attention jobs a valid length (half of them
+none, the others 1..S*M), unless the caller gives them.
 """
 
 import math
@@ -26,6 +28,7 @@ from sw.golden import (
 )
 from sw.golden.layers import PASS
 
+from .job import golden_valid
 from .streams import (
     ItaJob,
     StepData,
@@ -57,7 +60,14 @@ def _step(a, b, bias, *, unsigned: bool = False, cfg: ITAConfig) -> Requant:
     return _calibrated(matmul_step(a, b, bias, PASS, a_unsigned=unsigned, cfg=cfg).acc)
 
 
-def _head(rng, cfg: ITAConfig, s: int, e: int, p: int, x: np.ndarray | None = None):
+def _valid(rng: np.random.Generator, keys: int) -> int:
+    """A random valid length over ``keys`` keys: 0 (none masked) half the time, else
+    1..keys."""
+    return int(rng.integers(1, keys + 1)) if rng.random() < 0.5 else 0
+
+
+def _head(rng, cfg: ITAConfig, s: int, e: int, p: int, x: np.ndarray | None = None,
+          softmax_shift: int | None = None):
     m = cfg.m
     x = _int8(rng, (s * m, e * m)) if x is None else x
     w = {n: _int8(rng, (e * m, p * m)) for n in ("q", "k", "v")}
@@ -65,16 +75,18 @@ def _head(rng, cfg: ITAConfig, s: int, e: int, p: int, x: np.ndarray | None = No
     acc_std = math.sqrt(e * m) * 74 * 74
     b = {n: _bias(rng, p * m, acc_std) for n in ("q", "k", "v")}
     bo = _bias(rng, e * m, math.sqrt(p * m) * 74 * 40)
+    shift = int(rng.integers(0, 8))      # drawn always, so a given shift keeps the weights
+    shift = shift if softmax_shift is None else softmax_shift
     rq = {n: _step(x, w[n], b[n], cfg=cfg) for n in ("q", "k", "v")}
     q, k, v = (matmul_step(x, w[n], b[n], rq[n], cfg=cfg).out for n in ("q", "k", "v"))
     rq_qk = _step(q, k.T, None, cfg=cfg)
     logits = matmul_step(q, k.T, None, rq_qk, cfg=cfg).out
-    a = itamax(logits, group=cfg.n, k=cfg.softmax_shift)
+    a = itamax(logits, group=cfg.n, k=shift)
     rq_av = _step(a, v, None, unsigned=True, cfg=cfg)
     o = matmul_step(a, v, None, rq_av, a_unsigned=True, cfg=cfg).out
     rq_ow = _step(o, wo, bo, cfg=cfg)
     return x, HeadParams(w["q"], w["k"], w["v"], wo, b["q"], b["k"], b["v"], bo,
-                         rq["q"], rq["k"], rq["v"], rq_qk, rq_av, rq_ow)
+                         rq["q"], rq["k"], rq["v"], rq_qk, rq_av, rq_ow, softmax_shift=shift)
 
 
 def _ffn(rng, cfg: ITAConfig, s: int, e: int, f: int, act: Activation):
@@ -98,19 +110,29 @@ def _ffn(rng, cfg: ITAConfig, s: int, e: int, f: int, act: Activation):
 
 
 def random_job(cfg: ITAConfig, mode: Mode, *, s: int, e: int = 1, p: int = 1, f: int = 1,
-               act: Activation = Activation.IDENTITY, seed: int = 0
+               act: Activation = Activation.IDENTITY, seed: int = 0,
+               softmax_shift: int | None = None, valid: int | None = None
                ) -> tuple[ItaJob, list[StepData]]:
-    """A random job of ``mode`` with sizes in tiles, and its golden steps."""
+    """A random job of ``mode`` with sizes in tiles, and its golden steps.
+
+    Attention and Single-attention use ITAMax's shift ``softmax_shift`` and the valid length
+    ``valid`` (0: no key masked); None draws them (k in 0..7; no mask half the time, else
+    1..S*M). Other modes ignore both.
+    """
     rng = np.random.default_rng(seed)
     mode, act = Mode(mode), Activation(act)
+    keys = s * cfg.m
+    if valid is None and mode in (Mode.ATTENTION, Mode.SINGLE_ATTENTION):
+        valid = _valid(np.random.default_rng([seed, 1]), keys)
     if mode is Mode.ATTENTION:
-        x, h = random_head(cfg, s=s, e=e, p=p, seed=seed)
-        return attention_steps(x, h, attention_head(x, h, cfg=cfg), cfg)
+        x, h = random_head(cfg, s=s, e=e, p=p, seed=seed, softmax_shift=softmax_shift)
+        r = attention_head(x, h, cfg=cfg, valid=golden_valid(valid, keys))
+        return attention_steps(x, h, r, cfg, valid)
     if mode is Mode.SINGLE_ATTENTION:
-        x, h = _head(rng, cfg, s, e, p)
-        r = attention_head(x, h, cfg=cfg)
+        x, h = _head(rng, cfg, s, e, p, softmax_shift=softmax_shift)
+        r = attention_head(x, h, cfg=cfg, valid=golden_valid(valid, keys))
         return single_attention_steps(r.q.out, r.k.out, r.v.out, h.rq_qk, h.rq_av, r.qk,
-                                      r.av, cfg)
+                                      r.av, cfg, h.softmax_shift, valid)
     if mode is Mode.FEEDFORWARD:
         x, ffn = _ffn(rng, cfg, s, e, f, act)
         return feedforward_steps(x, ffn, feedforward(x, ffn, cfg=cfg), cfg)
@@ -120,20 +142,28 @@ def random_job(cfg: ITAConfig, mode: Mode, *, s: int, e: int = 1, p: int = 1, f:
                         cfg)
 
 
-def random_head(cfg: ITAConfig, *, s: int, e: int, p: int, seed: int = 0
-                ) -> tuple[np.ndarray, HeadParams]:
+def random_head(cfg: ITAConfig, *, s: int, e: int, p: int, seed: int = 0,
+                softmax_shift: int | None = None) -> tuple[np.ndarray, HeadParams]:
     """The input and attention head of ``random_job(cfg, Mode.ATTENTION, ...)`` with the same
-    sizes (in tiles) and seed."""
-    return _head(np.random.default_rng(seed), cfg, s, e, p)
+    sizes (in tiles), seed and ``softmax_shift`` (None: drawn; the head carries it). A given
+    shift changes the requantizers calibrated after ITAMax, never the input or the weights."""
+    return _head(np.random.default_rng(seed), cfg, s, e, p, softmax_shift=softmax_shift)
 
 
-def random_mha(cfg: ITAConfig, *, s: int, e: int, p: int, heads: int, seed: int = 0
+def random_mha(cfg: ITAConfig, *, s: int, e: int, p: int, heads: int, seed: int = 0,
+               valid: int | None = None
                ) -> tuple[MHAResult, list[tuple[ItaJob, list[StepData]]]]:
-    """Multi-head attention on one input: the golden result and one job per head."""
+    """Multi-head attention on one input: the golden result and one job per head. Each head
+    draws its shift; every head masks the keys from ``valid`` on (None: drawn as in
+    :func:`random_job`; 0: none)."""
     rng = np.random.default_rng(seed)
     x = _int8(rng, (s * cfg.m, e * cfg.m))
     params = [_head(rng, cfg, s, e, p, x)[1] for _ in range(heads)]
-    head_outs = [attention_head(x, h, cfg=cfg) for h in params]
+    keys = s * cfg.m
+    valid = _valid(rng, keys) if valid is None else valid
+    masked = golden_valid(valid, keys)
+    head_outs = [attention_head(x, h, cfg=cfg, valid=masked) for h in params]
     total = np.sum([r.out.astype(np.int64) for r in head_outs], axis=0)
-    mha = multi_head_attention(x, params, _calibrated(total), cfg=cfg)
-    return mha, [attention_steps(x, h, r, cfg) for h, r in zip(params, mha.heads, strict=True)]
+    mha = multi_head_attention(x, params, _calibrated(total), cfg=cfg, valid=masked)
+    return mha, [attention_steps(x, h, r, cfg, valid)
+                 for h, r in zip(params, mha.heads, strict=True)]

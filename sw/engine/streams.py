@@ -64,23 +64,28 @@ def _pairs(q: np.ndarray, k: np.ndarray, v: np.ndarray, qk: StepResult, av: Step
     return steps
 
 
-def attention_steps(x: np.ndarray, h: HeadParams, r: HeadResult, cfg: ITAConfig
-                    ) -> tuple[ItaJob, list[StepData]]:
-    """Job and steps of one attention head, from its golden result."""
+def attention_steps(x: np.ndarray, h: HeadParams, r: HeadResult, cfg: ITAConfig,
+                    valid: int = 0) -> tuple[ItaJob, list[StepData]]:
+    """Job and steps of one attention head, from its golden result (computed with the valid
+    length ``valid``, 0 for none)."""
     m = cfg.m
     steps = [StepData(StepKind.Q, 0, x, h.wq, h.bq, r.q.out),
              StepData(StepKind.K, 0, x, h.wk, h.bk, r.k.out),
              StepData(StepKind.V, 0, h.wv.T, x.T, h.bv, r.v.out.T),
              *_pairs(r.q.out, r.k.out, r.v.out, r.qk, r.av, m),
              StepData(StepKind.OW, 0, r.av.out, h.wo, h.bo, r.ow.out)]
-    return attention_job(cfg, x.shape[0], h), steps
+    return attention_job(cfg, x.shape[0], h, valid), steps
 
 
 def single_attention_steps(q: np.ndarray, k: np.ndarray, v: np.ndarray, rq_qk: Requant,
-                           rq_av: Requant, qk: StepResult, av: StepResult, cfg: ITAConfig
+                           rq_av: Requant, qk: StepResult, av: StepResult, cfg: ITAConfig,
+                           softmax_shift: int | None = None, valid: int = 0
                            ) -> tuple[ItaJob, list[StepData]]:
-    """Job and steps of Single-attention (QK, ITAMax, AV on given Q, K, V)."""
-    job = single_attention_job(cfg, q.shape[0], q.shape[1], rq_qk, rq_av)
+    """Job and steps of Single-attention (QK, ITAMax, AV on given Q, K, V), from golden
+    results computed with ITAMax's shift ``softmax_shift`` (None: ``cfg.softmax_shift``) and
+    the valid length ``valid`` (0 for none)."""
+    job = single_attention_job(cfg, q.shape[0], q.shape[1], rq_qk, rq_av, softmax_shift,
+                               valid)
     return job, _pairs(q, k, v, qk, av, cfg.m)
 
 

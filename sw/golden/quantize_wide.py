@@ -10,8 +10,8 @@ Measured on a calibration batch (the real tokens only, see :func:`.quantize.cali
 - the outputs that feed a wide sum (each head's output projection, each feed-forward group's
   F2) have one gain per column folded into their weight columns and bias, so each int8 output
   column has a range that fits it; the sum's per-column multipliers undo the gains;
-- the feed-forward's hidden units are sorted by size and cut into groups, each with its own
-  F1 scale, i-GELU constants and F2 scale;
+- the feed-forward's hidden units are cut into groups (as many as the engine needs), each with
+  its own F1 scale, i-GELU constants and F2 scale;
 - each head's softmax shift is the one whose ITAMax output is closest to the float softmax on
   the calibration rows.
 """
@@ -106,11 +106,11 @@ class WideOptions:
     groups : int or None
         Feed-forward groups (None: the fewest the engine runs).
     sort_units : bool
-        Sort the hidden units by size before cutting them into groups.
+        Sort the hidden units by size before cutting them into groups (measured: no gain).
     balance_qk : bool
-        Balance each column of Q against the same column of K.
+        Balance each column of Q against the same column of K (measured: no gain).
     gain_v : bool
-        Column gains on V (undone in the rows of Wo).
+        Column gains on V, undone in the rows of Wo (measured: no gain).
     softmax_shift : int or None
         One shift for every head (None: each head's best).
     """
@@ -118,9 +118,9 @@ class WideOptions:
     alpha: float = ALPHA
     gain_alpha: float = ALPHA
     groups: int | None = None
-    sort_units: bool = True
-    balance_qk: bool = True
-    gain_v: bool = True
+    sort_units: bool = False
+    balance_qk: bool = False
+    gain_v: bool = False
     softmax_shift: int | None = None
 
 

@@ -37,7 +37,7 @@ def add_norm_code(p: Program, params: AddNormParams, *, inputs: list[int], mults
     the int8 matrices at ``inputs`` (rows of E bytes) with the multipliers at ``mults``
     (uint16, (inputs, E)), ``gamma`` (int16, E) and ``beta`` (int32, E) at those byte
     addresses, into the int8 matrix at ``out``; ``scratch`` has ``4 E`` bytes per core
-    (``tp``). Labels start with ``prefix``; uses t0..t6, s2..s11, a0, a1, a4, a5."""
+    (``tp``). Labels start with ``prefix``; uses t0..t6, s3..s11, a0, a1, a4, a5."""
     e = params.emb
     if len(inputs) != params.inputs:
         raise ValueError(f"add_norm_code: {len(inputs)} inputs; the parameters have "

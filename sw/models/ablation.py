@@ -64,11 +64,11 @@ _STEPS = (
     ("+ softmax shift chosen per head", replace(_PLAIN, softmax_shift=None)),
     ("+ column gains on the outputs summed wide", replace(_PLAIN, softmax_shift=None,
                                                            gain_alpha=0.5)),
-    ("+ column scales on the residual stream", replace(_PLAIN, softmax_shift=None,
-                                                        gain_alpha=0.5, alpha=0.5)),
-    ("+ hidden units sorted into groups by size", replace(WideOptions(), balance_qk=False,
-                                                           gain_v=False)),
-    ("+ Q/K balanced, gains on V (all of it)", WideOptions()),
+    ("+ column scales on the residual stream (the default)", WideOptions()),
+    ("+ hidden units sorted into groups by size (not kept)",
+     replace(WideOptions(), sort_units=True)),
+    ("+ sorted, Q/K balanced, gains on V (not kept)",
+     replace(WideOptions(), sort_units=True, balance_qk=True, gain_v=True)),
 )
 #: Each variant: a name and how it quantizes (model, calibration batch, engine).
 VARIANTS: tuple[tuple[str, Callable[[BertModel, Batch, ITAConfig], QuantizedModel]], ...] = (

@@ -92,7 +92,8 @@ def _stamp(p: Program, phase: str) -> None:
 
 def attention_program(cfg: ClusterConfig, *, seq: int, emb: int, proj: int, residual: int = 512,
                       seed: int = 0) -> AttentionProgram:
-    """The program for a head of S=seq, E=emb, P=proj (multiples of M) on ``cfg``."""
+    """The program for a head of S=seq, E=emb, P=proj (multiples of M) on ``cfg``; the
+    job's ITAMax shift and valid length are drawn with it (``sw.engine.random_jobs``)."""
     ita = cfg.ita_config()
     m = ita.m
     check_sizes(ita, seq=seq, emb=emb, proj=proj)

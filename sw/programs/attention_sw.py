@@ -142,12 +142,15 @@ class _Layout:
 def software_attention_program(cfg: ClusterConfig, *, seq: int, emb: int, proj: int,
                                seed: int = 0) -> AttentionProgram:
     """The program for the head of ``attention_program(cfg, seq=, emb=, proj=, seed=)``
-    (S, E, P multiples of M) on the cores of ``cfg``; the cluster may have the engine or not.
+    (S, E, P multiples of M; the same input and weights) on the cores of ``cfg``, with
+    ITAMax's shift of the configuration (``softmax_shift``) and no mask; the cluster may have
+    the engine or not.
     """
     ita = cfg.ita_config()
     m = ita.m
     check_sizes(ita, seq=seq, emb=emb, proj=proj)
-    x, h = random_head(ita, s=seq // m, e=emb // m, p=proj // m, seed=seed)
+    x, h = random_head(ita, s=seq // m, e=emb // m, p=proj // m, seed=seed,
+                       softmax_shift=ita.softmax_shift)
     r = attention_head(x, h, cfg=ita)
     mem = _Layout()
     inputs = [(x, "x"), (h.wq.T, "wq"), (h.wk.T, "wk"), (h.wv.T, "wv"), (h.wo.T, "wo")]
@@ -211,7 +214,7 @@ def software_attention_program(cfg: ClusterConfig, *, seq: int, emb: int, proj: 
     matvec_code(p, "qk", row="s8", w=at["k"], n_out=seq, k=proj, out="a5", out_stride=1,
                 rq=h.rq_qk, skew="a1")
     _address(p, "a6", at["a"], "a4", seq)
-    itamax_code(p, "softmax", src="a5", dst="a6", cols=seq, group=ita.n, k=ita.softmax_shift)
+    itamax_code(p, "softmax", src="a5", dst="a6", cols=seq, group=ita.n, k=h.softmax_shift)
     _address(p, "a7", at["o"], "a4", proj)
     _skew(p, seq)
     matvec_code(p, "av", row="a6", w=at["vt"], n_out=proj, k=seq, out="a7", out_stride=1,

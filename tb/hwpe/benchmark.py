@@ -28,7 +28,8 @@ def _jobs(cfg: ITAConfig, p: dict):
     out, base = [], MEM_BASE
     for k in range(2):
         job, steps = random_job(cfg, Mode(p["mode"]), s=p["s"], e=p["e"], p=p["p"], f=p["f"],
-                                act=Activation(p["act"]), seed=p["seed"] + k)
+                                act=Activation(p["act"]), seed=p["seed"] + k,
+                                softmax_shift=cfg.softmax_shift, valid=0)
         job = replace(job, overlap=True)
         placement = place_job(cfg, job, steps, base)
         base = placement.end

@@ -25,7 +25,7 @@ AFTER_DONE = 64
 #: The streams of the engine, by the names of their stall inputs.
 STREAMS = ("inp", "weight", "bias", "out")
 
-__all__ = ["RunResult", "ITABench", "job_bits"]
+__all__ = ["RunResult", "ITABench", "job_bits", "concat_streams"]
 
 
 @dataclass
@@ -40,6 +40,9 @@ class RunResult:
 def job_bits(job: ItaJob, cfg: ITAConfig) -> int:
     """The job as the integer value of the engine's job word (``job_layout(cfg)``)."""
     g = job.gelu or GeluConstants(0, 0)
+    if not (0 <= job.softmax_shift <= 7 and 0 <= job.valid <= cfg.max_size):
+        raise ValueError(f"job softmax_shift {job.softmax_shift} (0..7) or valid {job.valid} "
+                         f"(0..max_size {cfg.max_size}) does not fit the engine's job word")
 
     def rq(r: Requant) -> dict:
         return {"mult": r.mult, "shift": r.shift, "add": r.add}
@@ -48,8 +51,20 @@ def job_bits(job: ItaJob, cfg: ITAConfig) -> int:
         "mode": int(job.mode), "overlap": int(job.overlap),
         "s": job.s, "e": job.e, "p": job.p, "f": job.f,
         "rq": [rq(r) for r in job.rq], "act": int(job.act), "act_rq": rq(job.act_rq),
-        "gelu_b": g.q_b, "gelu_c": g.q_c,
+        "gelu_b": g.q_b, "gelu_c": g.q_c, "k": job.softmax_shift, "valid": job.valid,
     }).as_bits()
+
+
+def concat_streams(parts: list[Streams]) -> Streams:
+    """The streams of jobs run one after the other: every stream's beats in job order, and
+    each job's output spans moved behind the jobs before it."""
+    spans, start = [], 0
+    for st in parts:
+        spans += [(step, a + start, b + start) for step, a, b in st.spans]
+        start += st.out.shape[0]
+    inp, weight, bias, out = (np.concatenate([getattr(st, name) for st in parts])
+                              for name in ("inp", "weight", "bias", "out"))
+    return Streams(inp, weight, bias, out, spans)
 
 
 class ITABench:
@@ -62,11 +77,13 @@ class ITABench:
         await start(self.dut)
 
     async def run(self, job: ItaJob, streams: Streams, *, stall: float | dict = 0.0,
-                  seed: int = 1, bursts: bool = False, max_cycles: int | None = None
-                  ) -> RunResult:
+                  seed: int = 1, bursts: bool = False, max_cycles: int | None = None,
+                  then: ItaJob | None = None) -> RunResult:
         """Run ``job`` with ``streams``; ``stall`` is the fraction of cycles a stream is idle:
         one for all four streams, or by stream (``{"inp": 0.9}``: the input starved, the others
-        flowing); ``bursts`` puts the stalls in runs (``tb.hdl.stalls``)."""
+        flowing); ``bursts`` puts the stalls in runs (``tb.hdl.stalls``). With ``then``, that
+        job is submitted right behind ``job`` (set its ``overlap`` to start it while ``job``
+        finishes) and ``streams`` carry both jobs (:func:`concat_streams`)."""
         dut, cfg = self.dut, self.cfg
         sources = [RingSource(dut, "inp", streams.inp, 8),
                    RingSource(dut, "weight", streams.weight, 8),
@@ -81,6 +98,8 @@ class ITABench:
         dut.seed.value = seed
         dut.profile.value = int(bursts)
         dut.job.value = job_bits(job, cfg)
+        dut.two_jobs.value = int(then is not None)
+        dut.job2.value = job_bits(then, cfg) if then is not None else 0
         dut.start.value = 1
         await ClockCycles(dut.clk, 1)
         dut.start.value = 0

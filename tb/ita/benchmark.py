@@ -23,7 +23,8 @@ async def ita_benchmark(dut):
     p = sim.params()
     cfg = ITAConfig(**p["cfg"])
     job, steps = random_job(cfg, Mode(p["mode"]), s=p["s"], e=p["e"], p=p["p"], f=p["f"],
-                            act=Activation(p["act"]), seed=p["seed"])
+                            act=Activation(p["act"]), seed=p["seed"],
+                            softmax_shift=cfg.softmax_shift, valid=0)
     streams = build_streams(cfg, job, steps)
     bench = ITABench(dut, cfg)
     await bench.reset()

@@ -1,8 +1,8 @@
 """The ITA engine between memory-backed stream sources and a sink, with counters.
 
-The cocotb bench primes the sources' ring buffers, sets the job and the stall rates, pulses
-``start`` and waits for ``finished``; the hardware runs on its own in between, and the bench
-only refills or drains a ring every half ring (``tb.rings``).
+The cocotb bench primes the sources' ring buffers, sets the job (or two) and the stall rates,
+pulses ``start`` and waits for ``finished``; the hardware runs on its own in between, and the
+bench only refills or drains a ring every half ring (``tb.rings``).
 """
 
 from amaranth import Module, Mux, Signal
@@ -35,6 +35,10 @@ class ITAHarness(wiring.Component):
     start : In(1)
         Reset the sources, the sink and the counters and submit ``job``.
     job : In(job_layout(cfg))
+    two_jobs : In(1), job2 : In(job_layout(cfg))
+        With ``two_jobs``, ``job2`` is submitted right after ``job`` was taken (the engine
+        holds both; with its ``overlap`` bit it starts while ``job`` finishes), and
+        ``finished`` waits for both; the streams carry both jobs' beats one after the other.
     stall_inp, stall_weight, stall_bias, stall_out : In(8)
         Stall level of each stream, in 1/256.
     profile : In(1)
@@ -45,8 +49,9 @@ class ITAHarness(wiring.Component):
         The ring-buffer handshake of each source and of the sink (``tb.rings``).
     seed : In(32)
     finished : Out(1)
-        The engine reported ``done`` since ``start``.
+        The engine reported ``done`` for every job since ``start``.
     error : Out(1)
+        A job since ``start`` ended with ``error``.
     cycles : Out(32)
         Cycles from ``start`` to ``finished``.
     issued : Out(32)
@@ -60,6 +65,7 @@ class ITAHarness(wiring.Component):
         self.cfg, self.depth = cfg, depth
         super().__init__({
             "clk": In(1), "rst": In(1), "start": In(1), "job": In(job_layout(cfg)),
+            "two_jobs": In(1), "job2": In(job_layout(cfg)),
             "stall_inp": In(8), "stall_weight": In(8), "stall_bias": In(8), "stall_out": In(8),
             "seed": In(32), "profile": In(1), "finished": Out(1), "error": Out(1),
             "cycles": Out(32),
@@ -97,17 +103,27 @@ class ITAHarness(wiring.Component):
         wiring.connect(m, ita.out, sink.i)
 
         job_valid = Signal()
-        m.d.comb += [ita.job.valid.eq(job_valid), ita.job.payload.eq(self.job)]
+        second = Signal()                 # job2 is the one offered
+        left = Signal(2)                  # jobs not ended yet
+        last_done = ita.done & (left == 1)
+        m.d.comb += [ita.job.valid.eq(job_valid),
+                     ita.job.payload.eq(Mux(second, self.job2, self.job))]
         with m.If(self.start):
-            m.d.sync += [job_valid.eq(1), self.finished.eq(0), self.cycles.eq(0),
+            m.d.sync += [job_valid.eq(1), second.eq(0), left.eq(1 + self.two_jobs),
+                         self.finished.eq(0), self.error.eq(0), self.cycles.eq(0),
                          self.issued.eq(0)]
             m.d.sync += [c.eq(0) for c in self.step_cycles]
         with m.Else():
-            with m.If(ita.job.ready):
-                m.d.sync += job_valid.eq(0)
-            with m.If(ita.done):
-                m.d.sync += [self.finished.eq(1), self.error.eq(ita.error)]
-            with m.If(~self.finished & ~ita.done):
+            with m.If(ita.job.ready & job_valid):
+                with m.If(self.two_jobs & ~second):
+                    m.d.sync += second.eq(1)
+                with m.Else():
+                    m.d.sync += job_valid.eq(0)
+            with m.If(ita.done & (left != 0)):
+                m.d.sync += [left.eq(left - 1), self.error.eq(self.error | ita.error)]
+            with m.If(last_done):
+                m.d.sync += self.finished.eq(1)
+            with m.If(~self.finished & ~last_done):
                 m.d.sync += self.cycles.eq(self.cycles + 1)
             m.d.sync += self.issued.eq(self.issued + ita.issue)
             bucket = Mux(ita.walking, ita.step.as_value(), 8)

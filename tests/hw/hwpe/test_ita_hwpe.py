@@ -21,7 +21,8 @@ STATUS = REGMAP["STATUS"]
 
 def make(cfg: ITAConfig, case: dict, base: int = MEM_BASE):
     job, steps = random_job(cfg, Mode[case["mode"]], s=case["s"], e=case["e"], p=case["p"],
-                            f=case["f"], act=Activation[case["act"]], seed=case["seed"])
+                            f=case["f"], act=Activation[case["act"]], seed=case["seed"],
+                            softmax_shift=case.get("k"), valid=case.get("valid"))
     job = replace(job, overlap=case.get("overlap", False))
     return job, place_job(cfg, job, steps, base)
 
@@ -326,3 +327,18 @@ def test_other_engines(cfg):
     run(cfg, "hwpe_jobs", stall=0.2, seed=6, batch=2, cases=[
         case("ATTENTION", 2, 1, 2, seed=51, overlap=False),
         case("FEEDFORWARD", 1, 2, 1, 2, act="GELU", seed=52, overlap=True)])
+
+
+@pytest.mark.parametrize("cfg", [SMALL, ITAConfig(n=8, m=32)], ids=["n4m16", "n8m32"])
+def test_softmax_register_reaches_the_engine(cfg):
+    """SOFTMAX carries each job's ITAMax shift (none the configuration's) and valid length
+    through the contexts to the engine, overlapping jobs included: a mask that cuts a group,
+    one that covers the trailing key tile, none; a valid length above max_size masks none,
+    and is not cut to the engine's width (its low bits here would mask from key 5 on)."""
+    m, n = cfg.m, cfg.n
+    past = (40000 >> 10 << 10) + 5
+    run(cfg, "hwpe_jobs", stall=0.2, seed=9, batch=2, cases=[
+        case("ATTENTION", 3, 1, 2, seed=101, k=1, valid=m + n + n // 2),
+        case("SINGLE_ATTENTION", 3, 1, 1, seed=102, k=7, valid=2 * m, overlap=True),
+        case("ATTENTION", 2, 2, 1, seed=103, k=0, valid=0, overlap=True),
+        case("SINGLE_ATTENTION", 2, 1, 2, seed=104, k=4, valid=past, overlap=True)])

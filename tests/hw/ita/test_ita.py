@@ -6,15 +6,20 @@ V, each QK/AV pair, OW, F1, F2) with the golden model; the failure message names
 configuration, the job and its seed, the step and the first differing element.
 """
 
+from dataclasses import replace
+
 import cocotb
 import numpy as np
 import pytest
 
 from hw.ita.config import Activation, ITAConfig, Mode
+from hw.ita.steps import StepKind
+from sw.engine.job import golden_valid
 from sw.engine.random_jobs import random_job, random_mha
 from sw.engine.streams import ItaJob, Streams, build_streams, output_matrix
+from sw.golden import itamax, matmul_step
 from tb import sim
-from tb.ita.bench import ITABench
+from tb.ita.bench import ITABench, concat_streams
 from tb.ita.harness import harness_build
 
 # --- inside the simulator --------------------------------------------------------------------
@@ -77,6 +82,54 @@ async def ita_rejects_bad_jobs(dut):
         assert result.error, f"{job} was not rejected"
         assert result.issued == 0 and result.out.shape[0] == 0 and result.cycles < 10
     await _run_job(bench, cfg, p["after"])
+
+
+def _softmax_job(cfg: ITAConfig, c: dict):
+    return random_job(cfg, Mode[c["mode"]], s=c["s"], e=c["e"], p=c["p"], seed=c["seed"],
+                      softmax_shift=c["k"], valid=c["valid"])
+
+
+def _depends_on_softmax(cfg: ITAConfig, job: ItaJob, steps, k: int, valid: int) -> bool:
+    """Whether some AV output of the job would differ with ITAMax's shift ``k`` and valid
+    length ``valid`` instead of the job's (same logits, V and requantizer)."""
+    for st in steps:
+        if st.kind is StepKind.AV:
+            a = itamax(st.a, group=cfg.n, k=k, valid=golden_valid(valid, st.a.shape[1]))
+            if not np.array_equal(matmul_step(a, st.b, None, job.rq[4], a_unsigned=True,
+                                              cfg=cfg).out, st.out):
+                return True
+    return False
+
+
+@cocotb.test()
+async def ita_softmax_pairs(dut):
+    """Pairs of attention jobs back to back, the second submitted while the first runs (and
+    overlapping it when it says so), each with its own ITAMax shift and valid length; both
+    bit-exact. Each job's golden result is checked to depend on its shift and its mask, so an
+    engine that took either from the other job or from the configuration would differ."""
+    p = sim.params()
+    cfg = ITAConfig(**p["cfg"])
+    bench = ITABench(dut, cfg)
+    await bench.reset()
+    for first, second, overlap in p["pairs"]:
+        jobs = []
+        for c in (first, second):
+            job, steps = _softmax_job(cfg, c)
+            assert (job.softmax_shift, job.valid) == (c["k"], c["valid"])
+            others = [((c["k"] + 3) % 8, c["valid"]), (cfg.softmax_shift, c["valid"])]
+            if c["valid"]:
+                others.append((c["k"], 0))
+            for k, valid in others:
+                assert k == c["k"] and valid == c["valid"] or \
+                    _depends_on_softmax(cfg, job, steps, k, valid), \
+                    f"{c}: the golden AV output is the same with k={k}, valid={valid}"
+            jobs.append((job, build_streams(cfg, job, steps)))
+        (job_a, streams_a), (job_b, streams_b) = jobs
+        streams = concat_streams([streams_a, streams_b])
+        result = await bench.run(job_a, streams, then=replace(job_b, overlap=overlap),
+                                 stall=p["stall"], seed=first["seed"])
+        bench.check(streams, result, f"n={cfg.n} m={cfg.m} {first} then {second} "
+                                     f"(overlap {overlap})")
 
 
 # --- pytest ----------------------------------------------------------------------------------
@@ -176,3 +229,29 @@ def test_default_engine_sweep(cfg, seed):
                     case("SINGLE_ATTENTION", 4, 1, 2, seed=seed + 100),
                     case("FEEDFORWARD", 2, 2, 1, 4, act="GELU", seed=seed + 200, stall=0.1),
                     case("LINEAR", 4, 3, 2, act="RELU", seed=seed + 300)])
+
+
+def softmax_case(mode: str, s: int, e: int, p: int, k: int, valid: int, seed: int) -> dict:
+    return {"mode": mode, "s": s, "e": e, "p": p, "k": k, "valid": valid, "seed": seed}
+
+
+@pytest.mark.parametrize(("cfg", "shifts"), [(SMALL, (1, 6)), (MEDIUM, (3, 7)),
+                                              (DEFAULT, (2, 0))],
+                         ids=["n4m16", "n8m32", "n16m64"])
+def test_softmax_shift_and_mask_per_job(cfg, shifts):
+    """Back-to-back jobs with their own ITAMax shift (neither the configuration's) and valid
+    length: an Attention job whose mask covers the whole trailing key tile, then one whose
+    mask cuts a group in the middle (and covers the tile after it), overlapping; then a
+    Single-attention job with a mask inside its first key tile followed, overlapping, by an
+    Attention job without a mask; with stalls."""
+    m, n = cfg.m, cfg.n
+    k1, k2 = shifts
+    pairs = [
+        (softmax_case("ATTENTION", 3, 2, 1, k1, 2 * m, seed=90),
+         softmax_case("ATTENTION", 3, 1, 2, k2, m + n + n // 2, seed=91), True),
+        (softmax_case("SINGLE_ATTENTION", 2, 1, 2, k2, m - 1, seed=92),
+         softmax_case("ATTENTION", 2, 1, 1, k1, 0, seed=93), True),
+        (softmax_case("SINGLE_ATTENTION", 3, 1, 1, k1, n // 2, seed=94),
+         softmax_case("SINGLE_ATTENTION", 2, 1, 1, k2, 3 * m // 2, seed=95), False),
+    ]
+    run(cfg, "ita_softmax_pairs", pairs=pairs, stall=0.2)

@@ -90,11 +90,14 @@ def test_divider():
     assert got == want
 
 
-@pytest.mark.parametrize("k", [0, 5])
-def test_itamax_stages(k):
+@pytest.mark.parametrize(("k", "valid"), [(0, None), (5, None), (3, 13), (6, 8), (7, 1),
+                                          (2, 23)])
+def test_itamax_stages(k, valid):
     """Stage 1 in the engine's order (per column tile, each row's groups in a row), stage 2,
-    then stage 3."""
-    cfg = ITAConfig(n=4, m=8, softmax_shift=k, max_tiles=4)
+    then stage 3, with the shift on each stage's own input (the other stage's input holds a
+    wrong shift meanwhile) and the keys from ``valid`` on masked: 13 cuts a group, 8 masks
+    the two trailing column tiles, 23 only the last column."""
+    cfg = ITAConfig(n=4, m=8, softmax_shift=(k + 3) % 8, max_tiles=4)
     rng = np.random.default_rng(k)
     tiles, chunks = 3, cfg.m // cfg.n
     cols = tiles * cfg.m
@@ -102,11 +105,21 @@ def test_itamax_stages(k):
     logits[3] = 127
     logits[4, :] = -128
     logits[5] = np.arange(cols) * 10 - 120       # a maximum that keeps rising
-    want = itamax_stages(logits, group=cfg.n, k=k)
+    logits[6] = 120 - np.arange(cols) * 10       # the maximum first, masked keys above it
+    logits[6, -1] = 127
+    want = itamax_stages(logits, group=cfg.n, k=k, valid=valid)
+    real = np.arange(cols) < (cols if valid is None else valid)
+    wrong = (k + 3) % 8
     dut = ITAMax(cfg)
     got = np.zeros((cfg.m, cols), dtype=np.int64)
 
+    def mask(c0: int, width: int) -> int:
+        return sum(1 << j for j in range(width) if real[c0 + j])
+
     async def bench(ctx):
+        ctx.set(dut.s1_k, k)
+        ctx.set(dut.s3_k, wrong)
+        ctx.set(dut.s3_mask, 0)
         for ct in range(tiles):
             for r in range(cfg.m):
                 for ch in range(chunks):
@@ -118,21 +131,28 @@ def test_itamax_stages(k):
                     ctx.set(dut.s1_tile_last, ch == chunks - 1)
                     ctx.set(dut.s1_row_last, ct == tiles - 1 and ch == chunks - 1)
                     ctx.set(dut.s1_x, [int(v) for v in logits[r, c0:c0 + cfg.n]])
+                    ctx.set(dut.s1_mask, mask(c0, cfg.n))
                     await ctx.tick()
                 ctx.set(dut.s1_valid, 0)
                 await ctx.tick()                  # a gap between rows
         for _ in range(20):
             await ctx.tick()
         assert not ctx.get(dut.busy)
+        ctx.set(dut.s1_k, wrong)
+        ctx.set(dut.s1_mask, 0)
+        ctx.set(dut.s3_k, k)
         for r in range(cfg.m):
             for start in range(0, cols, cfg.m):
                 ctx.set(dut.s3_row, r)
                 ctx.set(dut.s3_x, [int(v) for v in logits[r, start:start + cfg.m]])
+                ctx.set(dut.s3_mask, mask(start, cfg.m))
                 await ctx.tick()
                 got[r, start:start + cfg.m] = [ctx.get(dut.s3_a[c]) for c in range(cfg.m)]
 
     run_pysim(dut, bench)
     np.testing.assert_array_equal(got, want.a)
+    if valid is not None:
+        assert not want.a[:, valid:].any() and want.a[:, :valid].any()
 
 
 def test_pe_array():

@@ -103,6 +103,37 @@ def test_a_wrong_pointer_is_a_wrong_result():
         execute(c, inputs)
 
 
+def _with_shift(graph, k: int):
+    """The graph with every attention head's own ITAMax shift set to ``k``."""
+    graph.ops = [dataclasses.replace(op, params=dataclasses.replace(op.params, softmax_shift=k))
+                 if op.kind == "attention_head" else op for op in graph.ops]
+    return graph
+
+
+@pytest.mark.parametrize("step_by_step", [False, True], ids=["whole", "step_by_step"])
+def test_a_heads_own_softmax_shift_is_compiled_and_executed(step_by_step):
+    """Heads with their own ITAMax shift (not the engine's default): the jobs carry it, as an
+    Attention job or as the Single-attention job of a head run step by step, and the executor
+    agrees with the golden model; with the default shift in the jobs it would not."""
+    cluster = ClusterConfig(cores=2, n=8, m=32, l1_bytes=64 * 1024, l1_banks=8,
+                            softmax_shift=5)
+    shape = (EncoderShape(seq=128, emb=256, heads=1, proj=32, ff=128) if step_by_step
+             else EncoderShape(seq=64, emb=64, heads=2, proj=32, ff=128))
+    graph, inputs = random_encoder(shape, cluster.ita_config())
+    c = compile_graph(_with_shift(graph, 1), cluster, inputs)
+    mode = "SINGLE_ATTENTION" if step_by_step else "ATTENTION"
+    jobs = [t.job for t in c.schedule.tiled.tiles if t.op.kind == "attention_head" and t.job
+            and t.job.mode.name == mode]
+    assert jobs and all(j.softmax_shift == 1 and j.valid == 0 for j in jobs)
+    execute(c, inputs)
+    for st in c.schedule.stages:
+        st.jobs = [dataclasses.replace(r, tile=dataclasses.replace(
+            r.tile, job=dataclasses.replace(r.tile.job, softmax_shift=5)))
+            if r.tile.job.mode.name == mode else r for r in st.jobs]
+    with pytest.raises(ExecutionError, match="differ from the golden"):
+        execute(c, inputs)
+
+
 def test_an_extra_stage_changes_nothing():
     c, inputs = small()
     c.schedule.stages.append(Stage(len(c.schedule.stages)))

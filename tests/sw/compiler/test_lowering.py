@@ -47,7 +47,8 @@ def test_an_encoder_layer_lowers_to_three_jobs_and_five_kernels():
 @pytest.mark.parametrize("mode", [Mode.ATTENTION, Mode.FEEDFORWARD, Mode.LINEAR])
 def test_jobs_are_the_engine_benches_jobs(mode):
     """The job lowering makes for an op is the job the engine's own benches run for it."""
-    job, steps = random_job(CFG, mode, s=2, e=3, p=2, f=4, act=Activation.RELU, seed=7)
+    job, steps = random_job(CFG, mode, s=2, e=3, p=2, f=4, act=Activation.RELU, seed=7,
+                            valid=0)            # the compiler masks no keys
     b = GraphBuilder()
     x = b.input("x", steps[0].a.shape)
     if mode is Mode.ATTENTION:
@@ -64,6 +65,22 @@ def test_jobs_are_the_engine_benches_jobs(mode):
         b.output(b.op("linear", [x], params, "lin"))
     (task,) = lower(b.build(), CFG).tasks
     assert task.job == job
+
+
+def test_a_heads_softmax_shift_reaches_its_job():
+    """A head's own ITAMax shift goes into its job, a head without one gets the engine's
+    default; the verifier refuses a job with another shift."""
+    p = encoder()
+    own = dataclasses.replace(p, heads=[dataclasses.replace(p.heads[0], softmax_shift=2),
+                                        dataclasses.replace(p.heads[1], softmax_shift=None)])
+    low = lower(from_encoder([own], seq=48), CFG)
+    assert [t.job.softmax_shift for t in low.tasks[:2]] == [2, CFG.softmax_shift]
+    assert all(t.job.valid == 0 for t in low.tasks[:2])
+    bad = dataclasses.replace(low.tasks[0], job=dataclasses.replace(low.tasks[0].job,
+                                                                    softmax_shift=5))
+    with pytest.raises(GraphError, match=r"op 'l0.head0' .* constants \(.*ITAMax's shift\) "
+                                         "are not the op's"):
+        verify_lowered(dataclasses.replace(low, tasks=[bad, *low.tasks[1:]]))
 
 
 def test_sizes_not_multiples_of_m_are_named():

@@ -43,7 +43,7 @@ def test_minilm_shape_and_pooling(minilm):
 def test_the_sentence_sets_are_disjoint_and_varied(minilm):
     assert len(SENTENCES) >= 50 and not set(SENTENCES) & set(CALIBRATION)
     lengths = minilm.tokenize(list(SENTENCES)).lengths
-    assert lengths.min() <= 5 and lengths.max() >= 40
+    assert lengths.min() <= 5 and lengths.max() >= 40      # 4 .. 41 tokens
 
 
 def test_a_zip_loads_like_the_folder(tiny_bert_path, tmp_path):
