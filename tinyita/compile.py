@@ -38,6 +38,12 @@ def register(sub: "argparse._SubParsersAction") -> None:
                    help="draw the timeline of the engine, the DMA and the cores")
     p.add_argument("--max-cycles", type=int, help="cycle limit of the RTL run (default: four "
                    "times the prediction plus 100 000)")
+    g = p.add_argument_group("a pretrained model instead (each layer compiled as its own "
+                             "program; --layers and the other model options do not apply)")
+    g.add_argument("--model", metavar="NAME|PATH",
+                   help="a known model (minilm) or a Hugging Face folder or zip")
+    g.add_argument("--text", action="append", default=[],
+                   help="a text to embed (repeatable; default: one built-in sentence)")
     add_json(p)
     p.set_defaults(func=run_command)
 
@@ -79,10 +85,79 @@ def compile_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rtl_runner(args: argparse.Namespace):
+    """Run a compiled program on Verilator, check it against the golden model; return its
+    tensors and measured stage cycles (raises ExecError or ExecutionError)."""
+    from sw.compiler.executor import ExecutionError, check_tensors
+    from tb.cluster.compiled import run_compiled
+
+    def run(compiled, inputs):
+        r = run_compiled(compiled, max_cycles=args.max_cycles, progress=True)
+        if r["exit_code"] != 0:
+            raise ExecutionError(f"the program exited with {r['exit_code']}")
+        check_tensors(compiled, r["tensors"], inputs)
+        return r["tensors"], r["stage_cycles"]
+    return run
+
+
+def _model_table(r: dict) -> str:
+    lines = [f"{r['model']} on the cluster ({r['executor']} executor, engine {r['engine']})"]
+    for t in r["texts"]:
+        lines.append(f"\n{t['text']!r}: {t['tokens']} tokens padded to {t['padded']}, "
+                     f"embedding cosine vs float {t['cosine']:.4f}")
+        lines.append("layer      cycles  utilization")
+        for i, layer in enumerate(t["layers"]):
+            lines.append(f"{i:5d} {layer['cycles']:11d}  {layer['utilization']:.3f}"
+                         + ("" if layer["measured"] else " (predicted)"))
+    return "\n".join(lines)
+
+
+def run_model(args: argparse.Namespace) -> int:
+    """``tinyita run --model``: the model's layers compiled and run on the texts."""
+    from sw.compiler.executor import ExecutionError, execute
+    from sw.compiler.report import summary
+    from sw.models.deploy import run_text
+    from sw.models.integer import quantize_model
+    from sw.models.sentences import CALIBRATION, SENTENCES
+    from tb.cluster.run import ExecError
+
+    from .models import load_model
+
+    cluster = config_from(ClusterConfig, args)
+    cfg = cluster.ita_config()
+    model = load_model(args.model)
+    q = quantize_model(model, model.tokenize(list(CALIBRATION), multiple=cfg.m), cfg)
+    runner = (_rtl_runner(args) if args.executor == "rtl"
+              else lambda compiled, inputs: (execute(compiled, inputs), None))
+    texts = []
+    for text in args.text or [SENTENCES[2]]:
+        try:
+            r = run_text(q, text, cluster, runner)
+        except (ExecError, ExecutionError) as e:
+            print(f"tinyita run: {e}", file=sys.stderr)
+            return 1
+        layers = []
+        for layer in r.layers:
+            s = summary(layer.compiled, layer.measured)
+            layers.append({"cycles": s.get("cycles", s["predicted_cycles"]),
+                           "predicted_cycles": s["predicted_cycles"],
+                           "utilization": s.get("utilization", s["utilization_predicted"]),
+                           "measured": layer.measured is not None})
+        texts.append({"text": text, "tokens": r.tokens, "padded": r.padded,
+                      "cosine": r.cosine, "layers": layers})
+    report(args, {"model": model.name, "executor": args.executor, "engine": str(cfg),
+                  "texts": texts}, _model_table)
+    return 0
+
+
 def run_command(args: argparse.Namespace) -> int:
     from sw.compiler.executor import ExecutionError, check_tensors, execute
     from sw.compiler.report import plot_timeline, summary, table_text
 
+    if args.model:
+        return run_model(args)
+    if args.text:
+        raise ValueError("--text needs --model")
     compiled, inputs = _compile(args)
     if args.output:
         compiled.write(args.output)

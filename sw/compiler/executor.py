@@ -33,6 +33,7 @@ from sw.golden import (
     matmul_step,
     residual_add,
 )
+from sw.golden.add_norm import AddNormParams, add_norm
 from sw.golden.itamax import itamax_stages
 from sw.golden.norm import LayerNormParams
 
@@ -208,6 +209,15 @@ def _run_kernel(mem: _Memory, k: KernelRun) -> None:
         gamma = mem.read(k.consts + parts["gamma"], cols, what).view(np.int8).astype(np.int64)
         beta = mem.read(k.consts + parts["beta"], 4 * cols, what).view("<i4").astype(np.int64)
         y = layernorm(xs[0], LayerNormParams(gamma, beta, p.rq))
+    elif t.kernel == "add_norm":              # the constants as the cores read them
+        parts = dict(t.consts.parts)
+        n = len(xs)
+        mults = mem.read(k.consts + parts["mults"], 2 * n * cols, what).view("<u2")
+        gamma = mem.read(k.consts + parts["gamma"], 2 * cols, what).view("<i2")
+        beta = mem.read(k.consts + parts["beta"], 4 * cols, what).view("<i4")
+        y = add_norm(xs, AddNormParams(mults.reshape(n, cols).astype(np.int64),
+                                       p.shift, gamma.astype(np.int64), beta.astype(np.int64),
+                                       p.out_shift)).out
     else:
         raise ExecutionError(f"{what}: unknown kernel")
     mem.write(k.output, np.ascontiguousarray(y, dtype=np.int8))

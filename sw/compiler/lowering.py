@@ -8,6 +8,7 @@
 | ``head_sum`` | a core kernel | ``sw.kernels.head_sum`` |
 | ``residual_add`` | a core kernel | ``sw.kernels.residual`` |
 | ``layernorm`` | a core kernel | ``sw.kernels.layernorm`` |
+| ``add_norm`` | a core kernel | ``sw.kernels.add_norm`` |
 
 An engine job takes sizes in tiles of M: a size that is not a multiple of M is an error naming
 the operation and the size (padding is to come). A job larger than ``max_tiles`` in some size
@@ -24,7 +25,7 @@ from .graph import Graph, GraphError, Op, verify
 __all__ = ["EngineTask", "CoreTask", "Lowered", "lower", "verify_lowered", "KERNELS"]
 
 #: The graph ops the cores run, each by the kernel of the same name in ``sw/kernels/``.
-KERNELS = ("head_sum", "residual_add", "layernorm")
+KERNELS = ("head_sum", "residual_add", "layernorm", "add_norm")
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,8 @@ def _job(op: Op, graph: Graph, cfg: ITAConfig) -> ItaJob:
     """The engine job of an op the engine runs."""
     seq = graph.tensors[op.inputs[0]].shape[0]
     p = op.params
-    if op.kind == "attention_head":
-        return attention_job(cfg, seq, p)
+    if op.kind == "attention_head":             # the graph's padding masked
+        return attention_job(cfg, seq, p, graph.valid or 0)
     if op.kind == "feedforward":
         return feedforward_job(cfg, seq, p)
     if op.kind == "linear":

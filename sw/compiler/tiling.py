@@ -132,14 +132,19 @@ class Tiled:
         return "\n".join(lines) + "\n"
 
 
+#: Little-endian types of the constants that are not int8 (int8 matrices and vectors are
+#: stored as they are).
+_TYPES = {"beta": "<i4", "mults": "<u2", "gamma16": "<i2"}
+
+
 def _blob(name: str, parts: list[tuple[str, np.ndarray]]) -> Consts:
-    """Pack constants: int8 matrices as they are (weights already transposed), biases as
-    little-endian int32, each part aligned."""
+    """Pack constants: int8 matrices as they are (weights already transposed), biases (``B*``)
+    as little-endian int32, the others as :data:`_TYPES` says, each part aligned."""
     data, offsets = bytearray(), []
     for key, array in parts:
-        offsets.append((key, len(data)))
-        raw = (np.asarray(array, dtype="<i4").tobytes() if key.startswith("B") or key == "beta"
-               else np.ascontiguousarray(np.asarray(array, dtype=np.int8)).tobytes())
+        offsets.append((key.removesuffix("16"), len(data)))
+        dtype = "<i4" if key.startswith("B") else _TYPES.get(key, np.int8)
+        raw = np.ascontiguousarray(np.asarray(array, dtype=dtype)).tobytes()
         data += raw + bytes(aligned(len(raw)) - len(raw))
     return Consts(name, bytes(data), tuple(offsets))
 
@@ -251,7 +256,8 @@ class _Tiler:
                              self.tensors[name].shape[1]) for part, name in names.items()}
         tiles.append(self.engine(
             f"{op.name}.attention", op, (whole["q"], whole["k"], whole["vt"]), whole["o"], None,
-            single_attention_job(self.cfg, s, pr, h.rq_qk, h.rq_av, h.softmax_shift),
+            single_attention_job(self.cfg, s, pr, h.rq_qk, h.rq_av, h.softmax_shift,
+                                 self.g.valid or 0),
             ("T0", "T1", "T2"), "T4"))
         tiles += self.linear(op, names["o"], op.output, (s, pr, e),
                              LinearParams(h.wo, h.bo, h.rq_ow), "ow")
@@ -326,22 +332,28 @@ class _Tiler:
     # --- core tasks -----------------------------------------------------------------------
     def kernel(self, task: CoreTask) -> list[list[Tile]]:
         op = task.op
-        consts = None
+        consts, scratch = None, ()
         if task.kernel == "layernorm":
             consts = _blob(f"{op.name}.gb", [("gamma", op.params.gamma),
                                              ("beta", op.params.beta)])
+        if task.kernel == "add_norm":           # a row of 32-bit sums for each core
+            consts = _blob(f"{op.name}.gb", [("mults", op.params.mults),
+                                             ("gamma16", op.params.gamma),
+                                             ("beta", op.params.beta)])
+            scratch = (("scratch", 4 * task.cols * self.cluster.cores),)
         return self.rows(op, op.name, task.kernel, list(op.inputs), op.output,
-                         (task.rows, task.cols), op.params, consts)
+                         (task.rows, task.cols), op.params, consts, scratch)
 
     def rows(self, op: Op, name: str, kernel: str, inputs: list[str], output: str,
-             shape: tuple[int, int], params: object, consts: Consts | None = None
-             ) -> list[list[Tile]]:
+             shape: tuple[int, int], params: object, consts: Consts | None = None,
+             scratch: tuple[tuple[str, int], ...] = ()) -> list[list[Tile]]:
         """Tilings of a core kernel by rows: 1 to 16 tiles of equal rows."""
         s, e = shape
         sizes = sorted({-(-s // n) for n in range(1, min(s, 16) + 1)}, reverse=True)
         return [[Tile(f"{name}[{r0}:{r1}]", op, "cores",
                       tuple(Block(t, r0, r1, 0, e) for t in inputs),
-                      Block(output, r0, r1, 0, e), consts, kernel=kernel, params=params)
+                      Block(output, r0, r1, 0, e), consts, kernel=kernel, params=params,
+                      scratch=scratch)
                  for r0, r1 in _spans(s, rows)]
                 for rows in sizes]
 

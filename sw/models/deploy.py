@@ -1,7 +1,9 @@
-"""A pretrained encoder on the cluster: tokenise and embed on the host, the encoder layers
-compiled onto the cluster and run (functional executor or Verilator), pooling on the host,
-and the result against the float model."""
+"""A pretrained encoder on the cluster: tokenise and embed on the host, each encoder layer
+compiled onto the cluster as its own program (a layer's weights fit L2, a whole model's do
+not) and run (functional executor or Verilator), the next layer fed the output the run left,
+pooling on the host, and the result against the float model."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,42 +17,53 @@ from .accuracy import cosine
 from .bert import embed, forward, mean_pool
 from .integer import QuantizedModel
 
-__all__ = ["Deployed", "compile_text", "finish"]
+__all__ = ["LayerRun", "TextRun", "Runner", "run_text"]
+
+#: Runs a compiled program on its inputs; returns every tensor as the run left it in L2 and
+#: the measured cycles of each stage (None when nothing measures them).
+Runner = Callable[[Compiled, dict[str, np.ndarray]],
+                  tuple[dict[str, np.ndarray], list[int] | None]]
 
 
 @dataclass
-class Deployed:
-    """One text compiled for the cluster: the program, its int8 input, the padded batch and
-    the float model's embedding."""
+class LayerRun:
+    """One layer's program and its run."""
 
-    text: str
     compiled: Compiled
     inputs: dict[str, np.ndarray]
-    tokens: int
-    float_embedding: np.ndarray
+    output: np.ndarray
+    measured: list[int] | None
 
 
-def compile_text(q: QuantizedModel, text: str, cluster: ClusterConfig) -> Deployed:
-    """Tokenise ``text`` (padded to a multiple of M, the padding masked) and compile every
-    layer of ``q`` for ``cluster``, whose engine must be the one ``q`` was quantized for."""
+@dataclass
+class TextRun:
+    """A text through the whole model on the cluster."""
+
+    text: str
+    tokens: int                 #: real tokens ([CLS] and [SEP] included)
+    padded: int                 #: rows of each layer's input (a multiple of M)
+    layers: list[LayerRun]
+    cosine: float               #: embedding against the float model's
+
+
+def run_text(q: QuantizedModel, text: str, cluster: ClusterConfig, runner: Runner) -> TextRun:
+    """Tokenise ``text`` (padded to a multiple of M, the padding masked), run every layer of
+    ``q`` compiled for ``cluster`` with ``runner``, pool, and compare with the float model."""
     if cluster.ita_config() != q.cfg:
         raise ValueError(f"the model was quantized for {q.cfg}, the cluster has "
                          f"{cluster.ita_config()}")
     batch = q.model.tokenize([text], multiple=q.cfg.m)
     n = int(batch.lengths[0])
     x = q.layers[0].quantize_input(embed(q.model, batch.ids))[0]
-    graph = from_wide_encoder([layer.params for layer in q.layers], x.shape[0], valid=n)
-    inputs = {"x": x}
-    return Deployed(text, compile_graph(graph, cluster, inputs), inputs, n,
-                    forward(q.model, batch).embeddings[0])
-
-
-def finish(q: QuantizedModel, d: Deployed, tensors: dict[str, np.ndarray]) -> dict:
-    """Pool the last layer's output from a run's ``tensors`` and compare it with the float
-    model: the embedding's cosine."""
-    out = d.compiled.schedule.tiled.lowered.graph.outputs[0]
-    h = q.layers[-1].dequantize_output(tensors[out])[None]
-    mask = (np.arange(h.shape[1]) < d.tokens)[None].astype(np.int64)
-    e = mean_pool(q.model, h, mask)[0]
-    return {"text": d.text, "tokens": d.tokens, "padded": h.shape[1],
-            "cosine": float(cosine(e, d.float_embedding))}
+    runs = []
+    for layer in q.layers:
+        graph = from_wide_encoder([layer.params], x.shape[0], valid=n)
+        inputs = {"x": x}
+        compiled = compile_graph(graph, cluster, inputs)
+        tensors, measured = runner(compiled, inputs)
+        x = tensors[graph.outputs[0]]
+        runs.append(LayerRun(compiled, inputs, x, measured))
+    h = q.layers[-1].dequantize_output(x)[None]
+    e = mean_pool(q.model, h, batch.mask)[0]
+    return TextRun(text, n, x.shape[0], runs,
+                   float(cosine(e, forward(q.model, batch).embeddings[0])))
