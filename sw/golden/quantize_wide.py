@@ -13,11 +13,13 @@ Measured on a calibration batch (the real tokens only, see :func:`.quantize.cali
 - the feed-forward's hidden units are cut into groups (as many as the engine needs), each with
   its own F1 scale, i-GELU constants and F2 scale;
 - each head's softmax shift is the one whose ITAMax output is closest to the float softmax on
-  the calibration rows.
+  the calibration rows;
+- P and F that are not multiples of M are padded with zero weights (exact: padded columns of
+  Q, K and V are 0, padded hidden units give act(0) = 0 and meet zero rows of W2).
 """
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -167,13 +169,18 @@ def quantize_wide_encoder(p: FloatEncoder, x_calib: np.ndarray, *, lengths=None,
                           ) -> WideQuantized:
     """Quantize a float layer for the engine ``cfg`` on the calibration batch ``x_calib``
     (B, S, E) with real lengths ``lengths`` (default: all tokens real)."""
-    t = calibrate(p, x_calib, lengths)
-    lengths = (np.full(1 if np.ndim(x_calib) == 2 else len(x_calib), np.shape(x_calib)[-2])
-               if lengths is None else np.asarray(lengths))
     o = options
     emb = p.heads[0].wq.shape[0]
     if emb % cfg.m:
-        raise ValueError(f"E = {emb} is not a multiple of M = {cfg.m}")
+        raise ValueError(f"E = {emb} is not a multiple of M = {cfg.m} (padding E is not "
+                         "supported yet)")
+    pad = -p.w1.shape[1] % cfg.m                # F padded with units of zero weights: their
+    if pad:                                     # F1 is act(0) = 0 and W2 ignores them
+        p = replace(p, w1=np.pad(p.w1, ((0, 0), (0, pad))), b1=np.pad(p.b1, (0, pad)),
+                    w2=np.pad(p.w2, ((0, pad), (0, 0))))
+    t = calibrate(p, x_calib, lengths)
+    lengths = (np.full(1 if np.ndim(x_calib) == 2 else len(x_calib), np.shape(x_calib)[-2])
+               if lengths is None else np.asarray(lengths))
     s_x, s_ln1, s_out = (column_scales(t[n], o.alpha) for n in ("x", "ln1", "out"))
     gain1 = _gains(t["mha"], o.gain_alpha)
     heads, y_scales = [], []

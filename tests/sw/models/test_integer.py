@@ -31,6 +31,20 @@ def test_padding_the_heads_to_m_changes_no_result(tiny_bert):
     assert np.array_equal(run_integer(qs, batch).outputs[-1], run_integer(qb, batch).outputs[-1])
 
 
+def test_a_feedforward_not_a_multiple_of_m_is_padded(tmp_path):
+    from sw.models.bert import load_bert
+
+    from .conftest import write_tiny_bert
+
+    model = load_bert(write_tiny_bert(tmp_path / "f100", ff=100))
+    cfg = ITAConfig(n=8, m=16)
+    batch = model.tokenize(TEXTS, multiple=cfg.m)
+    q = quantize_model(model, batch, cfg)
+    assert q.layers[0].params.ffn[0].w1.shape == (64, 112)
+    got = run_integer(q, batch).embeddings
+    assert cosine(got, forward(model, batch).embeddings).min() > 0.97
+
+
 def test_a_layer_runs_only_on_the_engine_it_was_quantized_for(tiny_bert):
     cfg = ITAConfig(n=8, m=16)
     batch = tiny_bert.tokenize(TEXTS, multiple=16)
