@@ -217,7 +217,7 @@ def _run_kernel(mem: _Memory, k: KernelRun) -> None:
         beta = mem.read(k.consts + parts["beta"], 4 * cols, what).view("<i4")
         y = add_norm(xs, AddNormParams(mults.reshape(n, cols).astype(np.int64),
                                        p.shift, gamma.astype(np.int64), beta.astype(np.int64),
-                                       p.out_shift)).out
+                                       p.out_shift, p.cols)).out
     else:
         raise ExecutionError(f"{what}: unknown kernel")
     mem.write(k.output, np.ascontiguousarray(y, dtype=np.int8))

@@ -19,7 +19,10 @@ row length (1..4096) and ``vs = max(0, bitlen(E) - 8)``:
     y     = clamp(round_shift(z * gamma[c] + beta[c], out_shift), -128, 127)
 
 ``gamma`` is signed 16-bit and ``beta`` a signed 31-bit value per column, so each output column
-has its own scale (the quantizer folds the column's scale into them). On RV32,
+has its own scale (the quantizer folds the column's scale into them). A row padded with zero
+columns (E padded to a multiple of M) sets ``cols`` to its real length: ``mu``, ``V`` and
+``v`` are taken over the first ``cols`` columns, with ``cols`` for ``E``; the padded columns
+get ``y = 0`` from their zero gamma and beta. On RV32,
 ``v = ((V / E) << (vs + 6)) + (((V % E) << (vs + 6)) / E)`` with unsigned division.
 """
 
@@ -62,6 +65,7 @@ class AddNormParams:
     gamma: np.ndarray
     beta: np.ndarray
     out_shift: int
+    cols: int | None = None     #: real columns (default all)
 
     def __post_init__(self) -> None:
         mults = int_array("mults", self.mults, 0, MULT_MAX, ndim=2)
@@ -77,6 +81,8 @@ class AddNormParams:
                                  f"length {e} of mults")
         int_scalar("shift", self.shift, 0, MAX_SHIFT)
         int_scalar("out_shift", self.out_shift, 0, MAX_SHIFT)
+        if self.cols is not None:
+            int_scalar("cols", self.cols, 1, e)
 
     @property
     def inputs(self) -> int:
@@ -85,6 +91,11 @@ class AddNormParams:
     @property
     def emb(self) -> int:
         return self.mults.shape[1]
+
+    @property
+    def real(self) -> int:
+        """The columns the statistics are over."""
+        return self.emb if self.cols is None else self.cols
 
 
 class AddNormResult(NamedTuple):
@@ -107,14 +118,14 @@ def add_norm(inputs, p: AddNormParams) -> AddNormResult:
         if x.shape != xs[0].shape or x.shape[1] != p.emb:
             raise ValueError(f"inputs[{i}]: shape {x.shape}; expected (S, {p.emb}) like "
                              f"inputs[0] {xs[0].shape}")
-    e = p.emb
+    e = p.real
     mults = np.asarray(p.mults, dtype=np.int64)
     w = sum(m * x for m, x in zip(mults, xs, strict=True))
     t = np.clip(round_shift(w, p.shift), T_MIN, T_MAX)
-    mu = np.floor_divide(2 * t.sum(axis=1, keepdims=True) + e, 2 * e)
+    mu = np.floor_divide(2 * t[:, :e].sum(axis=1, keepdims=True) + e, 2 * e)
     d = t - mu
     vs = variance_shift(e)
-    big_v = ((d * d) >> vs).sum(axis=1, keepdims=True)
+    big_v = ((d[:, :e] * d[:, :e]) >> vs).sum(axis=1, keepdims=True)
     v = big_v * 2 ** (vs + 6) // e
     sigma = np.maximum(isqrt(v), 1)
     z = (d * (2 ** 23 // sigma)) >> 12

@@ -14,8 +14,9 @@ Measured on a calibration batch (the real tokens only, see :func:`.quantize.cali
   its own F1 scale, i-GELU constants and F2 scale;
 - each head's softmax shift is the one whose ITAMax output is closest to the float softmax on
   the calibration rows;
-- P and F that are not multiples of M are padded with zero weights (exact: padded columns of
-  Q, K and V are 0, padded hidden units give act(0) = 0 and meet zero rows of W2).
+- E, P and F that are not multiples of M are padded with zero weights (exact: padded columns
+  of the layer's tensors, of Q, K and V are 0, the norms' statistics are over the real
+  columns, padded hidden units give act(0) = 0 and meet zero rows of W2).
 """
 
 import math
@@ -135,10 +136,13 @@ class WideQuantized:
     scale_out: np.ndarray
 
     def quantize_input(self, x: np.ndarray) -> np.ndarray:
-        return np.clip(np.rint(x / self.scale_in), -128, 127).astype(np.int8)
+        """int8 ``x`` with E padded to the layer's (zero columns)."""
+        q = np.clip(np.rint(x / self.scale_in), -128, 127).astype(np.int8)
+        return np.pad(q, [(0, 0)] * (q.ndim - 1) + [(0, self.params.emb - q.shape[-1])])
 
     def dequantize_output(self, y: np.ndarray) -> np.ndarray:
-        return y.astype(np.float64) * self.scale_out
+        """The real columns of ``y``, in float."""
+        return y[..., :len(self.scale_out)].astype(np.float64) * self.scale_out
 
     def run(self, x: np.ndarray, valid: int | None = None) -> np.ndarray:
         """The layer's int8 output for int8 ``x`` (S, E) with ``valid`` real tokens."""
@@ -171,9 +175,6 @@ def quantize_wide_encoder(p: FloatEncoder, x_calib: np.ndarray, *, lengths=None,
     (B, S, E) with real lengths ``lengths`` (default: all tokens real)."""
     o = options
     emb = p.heads[0].wq.shape[0]
-    if emb % cfg.m:
-        raise ValueError(f"E = {emb} is not a multiple of M = {cfg.m} (padding E is not "
-                         "supported yet)")
     pad = -p.w1.shape[1] % cfg.m                # F padded with units of zero weights: their
     if pad:                                     # F1 is act(0) = 0 and W2 ignores them
         p = replace(p, w1=np.pad(p.w1, ((0, 0), (0, pad))), b1=np.pad(p.b1, (0, pad)),
@@ -237,5 +238,24 @@ def quantize_wide_encoder(p: FloatEncoder, x_calib: np.ndarray, *, lengths=None,
                              rq_act, gelu))
     norm2 = _add_norm([s_ln1] + f_scales, float(np.abs(t["add2"]).max()), p.gamma2, p.beta2,
                       s_out)
-    params = WideEncoderParams(tuple(heads), norm1, tuple(ffn), norm2, cfg)
+    params = _pad_emb(WideEncoderParams(tuple(heads), norm1, tuple(ffn), norm2, cfg), cfg.m)
     return WideQuantized(params, s_x, s_out)
+
+
+def _pad_emb(p: WideEncoderParams, m: int) -> WideEncoderParams:
+    """Pad E to a multiple of ``m`` with zero columns: zero weight rows for what reads the
+    layer's input and N1, zero columns and biases for what writes the heads' and groups'
+    outputs, and norms whose statistics stay over the real columns (their padded gamma and
+    beta are 0, so the padded output columns are 0 too)."""
+    pad = -p.emb % m
+    if not pad:
+        return p
+    rows, cols, vec = ((0, pad), (0, 0)), ((0, 0), (0, pad)), (0, pad)
+    heads = tuple(replace(h, wq=np.pad(h.wq, rows), wk=np.pad(h.wk, rows),
+                          wv=np.pad(h.wv, rows), wo=np.pad(h.wo, cols), bo=np.pad(h.bo, vec))
+                  for h in p.heads)
+    ffn = tuple(replace(f, w1=np.pad(f.w1, rows), w2=np.pad(f.w2, cols), b2=np.pad(f.b2, vec))
+                for f in p.ffn)
+    norms = [AddNormParams(np.pad(n.mults, cols), n.shift, np.pad(n.gamma, vec),
+                           np.pad(n.beta, vec), n.out_shift, n.real) for n in (p.norm1, p.norm2)]
+    return WideEncoderParams(heads, norms[0], ffn, norms[1], p.cfg)

@@ -6,8 +6,9 @@ that each core has to itself (at ``scratch + 4 E * tp``):
 1. four columns at a time, ``w = sum_i mult[i] * x_i`` in registers (every input's address
    is known when compiling), ``t = clamp(round_shift(w, shift), -2048, 2047)`` into the
    scratch row, and ``s = sum(t)``; ``mu = divu(2 (s + 2048 E) + E, 2 E) - 2048``;
-2. ``V = sum(((t - mu)^2) >> vs)``; ``v = ((V / E) << (vs + 6)) + (((V % E) << (vs + 6)) / E)``
-   unsigned; ``r = 2**23 / max(1, isqrt(v))``;
+2. ``V = sum(((t - mu)^2) >> vs)`` over the real columns (``cols``, E by default);
+   ``v = ((V / E) << (vs + 6)) + (((V % E) << (vs + 6)) / E)`` unsigned;
+   ``r = 2**23 / max(1, isqrt(v))`` (``mu`` and ``v`` with the real columns for E);
 3. ``y = clamp(round_shift(((t - mu) r >> 12) gamma + beta, out_shift), -128, 127)``.
 """
 
@@ -81,11 +82,13 @@ def add_norm_code(p: Program, params: AddNormParams, *, inputs: list[int], mults
             raise ValueError(f"add_norm_code: {name} at 0x{address:x} is not {align}-byte "
                              "aligned (the cores trap on a misaligned load)")
     tag = f"{prefix}an"
-    vs = variance_shift(e)
+    real = params.real                          # the columns of the statistics
+    vs = variance_shift(real)
     p.bge("a2", "a3", f"{tag}_done")
-    p.li("s6", e).li("t0", 4 * e).mul("s4", "tp", "t0").li("t0", scratch).add("s4", "s4", "t0")
+    p.li("s6", real).li("t0", 4 * e).mul("s4", "tp", "t0").li("t0", scratch)
+    p.add("s4", "s4", "t0")
     p.li("t0", 4 * e).add("a5", "s4", "t0")                     # end of the scratch row
-    p.mul("s3", "a2", "s6")                                     # row offset r * E
+    p.li("t0", e).mul("s3", "a2", "t0")                         # row offset r * E
     p.label(f"{tag}_row")
     # 1. four columns at a time (then one): w = sum_i mult[i] * x_i in registers,
     # t = clamp(round_shift(w)) into the scratch row, s = sum(t)
@@ -100,11 +103,11 @@ def add_norm_code(p: Program, params: AddNormParams, *, inputs: list[int], mults
     p.slli("t0", "s6", 11).add("t0", "s5", "t0").slli("t0", "t0", 1).add("t0", "t0", "s6")
     p.slli("t4", "s6", 1).divu("s7", "t0", "t4").addi("s7", "s7", T_MIN)
     # 2. V, v, r
-    p.li("s5", 0).mv("s11", "s4")
+    p.li("s5", 0).mv("s11", "s4").li("t0", 4 * real).add("t6", "s4", "t0")
     p.label(f"{tag}_v").lw("t1", 0, "s11").sub("t1", "t1", "s7").mul("t1", "t1", "t1")
     if vs:
         p.srli("t1", "t1", vs)
-    p.add("s5", "s5", "t1").addi("s11", "s11", 4).bne("s11", "a5", f"{tag}_v")
+    p.add("s5", "s5", "t1").addi("s11", "s11", 4).bne("s11", "t6", f"{tag}_v")
     p.divu("t0", "s5", "s6").slli("t0", "t0", vs + 6)
     p.remu("t4", "s5", "s6").slli("t4", "t4", vs + 6).divu("t4", "t4", "s6")
     p.add("t0", "t0", "t4")

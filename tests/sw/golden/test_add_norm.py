@@ -88,3 +88,16 @@ def test_inputs_that_do_not_match_the_parameters_are_errors():
         add_norm([x], p)
     with pytest.raises(ValueError, match=r"inputs\[1\]: shape \(4, 16\); expected \(S, 8\)"):
         add_norm([x, np.zeros((4, 16), dtype=np.int8)], p)
+
+
+def test_a_padded_row_normalises_like_its_real_columns():
+    rng = np.random.default_rng(5)
+    real = params(2, 40, rng, shift=6)
+    xs = [rng.integers(-128, 128, (3, 40)).astype(np.int8) for _ in range(2)]
+    pad = 8
+    padded = AddNormParams(np.pad(real.mults, ((0, 0), (0, pad))), real.shift,
+                           np.pad(real.gamma, (0, pad)), np.pad(real.beta, (0, pad)),
+                           real.out_shift, 40)
+    got = add_norm([np.pad(x, ((0, 0), (0, pad))) for x in xs], padded).out
+    np.testing.assert_array_equal(got[:, :40], add_norm(xs, real).out)
+    assert not got[:, 40:].any()

@@ -66,6 +66,18 @@ def test_row_slices(seed):
         "wrote outside its rows")
 
 
+@pytest.mark.parametrize("e, cols", [(48, 40), (64, 1), (384, 383)])
+def test_statistics_over_the_real_columns_of_a_padded_row(e, cols):
+    rng = np.random.default_rng(e + cols)
+    xs, p = case(rng, 3, e)
+    xs = [np.where(np.arange(e) < cols, x, 0) for x in xs]
+    p = AddNormParams(p.mults, p.shift, np.where(np.arange(e) < cols, p.gamma, 0),
+                      np.where(np.arange(e) < cols, p.beta, 0), p.out_shift, cols)
+    want = add_norm(xs, p).out
+    assert not want[:, cols:].any()
+    np.testing.assert_array_equal(run(xs, p, 0, xs[0].shape[0]), want)
+
+
 def test_misaligned_tables_are_errors():
     p = AddNormParams(np.ones((1, 8), dtype=int), 0, np.ones(8, dtype=int),
                       np.zeros(8, dtype=int), 0)

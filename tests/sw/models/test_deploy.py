@@ -56,6 +56,22 @@ def test_a_tiny_model_on_the_small_cluster_is_the_golden_models(tiny_q):
     assert {j.valid for j in jobs if j.mode.name == "ATTENTION"} == {6}
 
 
+def test_a_padded_embedding_compiles_and_runs(tmp_path):
+    """E = 40 and P = 20 padded to M = 32 by the quantizer, S padded and masked by the flow."""
+    from sw.models.bert import load_bert
+
+    from .conftest import write_tiny_bert
+
+    model = load_bert(write_tiny_bert(tmp_path / "e40", emb=40, heads=2, ff=96))
+    q = quantize_model(model, model.tokenize(TEXTS, multiple=SMALL.m), SMALL.ita_config())
+    r = run_text(q, "the cat runs", SMALL, functional)
+    assert r.layers[0].inputs["x"].shape == (32, 64)
+    assert np.array_equal(r.layers[-1].output, golden_output(q, "the cat runs"))
+    assert r.cosine > 0.95
+    on_rtl = run_text(q, "the cat runs", SMALL, rtl)      # and bit-exact on Verilator
+    assert np.array_equal(on_rtl.layers[-1].output, r.layers[-1].output)
+
+
 def test_minilm_on_the_cluster_is_the_golden_models(minilm_q):
     """Six layers compiled for the default cluster, executed functionally: the integers the
     golden model gives for the whole model, and an embedding close to the float one."""

@@ -45,6 +45,23 @@ def test_a_feedforward_not_a_multiple_of_m_is_padded(tmp_path):
     assert cosine(got, forward(model, batch).embeddings).min() > 0.97
 
 
+def test_an_embedding_not_a_multiple_of_m_is_padded(tmp_path):
+    """E = 40 with M = 16: every layer runs on 48 columns, the padded ones stay 0, and the
+    result tracks the float model."""
+    from sw.models.bert import load_bert
+
+    from .conftest import write_tiny_bert
+
+    model = load_bert(write_tiny_bert(tmp_path / "e40", emb=40, heads=2, ff=64))
+    cfg = ITAConfig(n=8, m=16)
+    batch = model.tokenize(TEXTS, multiple=cfg.m)
+    q = quantize_model(model, batch, cfg)
+    assert q.layers[0].params.emb == 48 and q.layers[0].params.norm1.real == 40
+    run = run_integer(q, batch)
+    assert all(not out[..., 40:].any() for out in run.outputs)
+    assert cosine(run.embeddings, forward(model, batch).embeddings).min() > 0.97
+
+
 def test_a_layer_runs_only_on_the_engine_it_was_quantized_for(tiny_bert):
     cfg = ITAConfig(n=8, m=16)
     batch = tiny_bert.tokenize(TEXTS, multiple=16)
