@@ -22,7 +22,7 @@ from .reference import FloatEncoder, float_encoder_layer
 from .requant import requant_for
 
 __all__ = ["QuantizedEncoder", "quantize_encoder", "quantize_tensor", "logit_scale",
-           "A_SCALE", "NORM_SCALE", "f2_chunks"]
+           "A_SCALE", "NORM_SCALE", "f2_chunks", "calibrate", "pad_head"]
 
 #: Real value of one step of the softmax output A.
 A_SCALE = 1 / 255
@@ -71,7 +71,7 @@ def _layernorm(gamma: np.ndarray, beta: np.ndarray, s_out: float) -> LayerNormPa
                            requant_for(acc / s_out))
 
 
-def _pad_head(h: HeadParams, m: int) -> HeadParams:
+def pad_head(h: HeadParams, m: int) -> HeadParams:
     """Pad the head's projection P to a multiple of ``m`` with zero weights and biases: the
     padded columns of Q, K and V are 0 and add nothing to QK or to the output projection (the
     QK requantizer keeps the real P's 1/sqrt(P))."""
@@ -136,7 +136,7 @@ def quantize_encoder(p: FloatEncoder, x_calib: np.ndarray, *, lengths=None,
         acc_o = s[f"o{h}"] * sw["wo"]
         bo = p.bo if h == 0 else np.zeros_like(p.bo)
         proj = fh.wq.shape[1]
-        heads.append(_pad_head(HeadParams(
+        heads.append(pad_head(HeadParams(
             wq, wk, wv, wo, _bias(fh.bq, acc_q), _bias(fh.bk, acc_k), _bias(fh.bv, acc_v),
             _bias(bo, acc_o),
             requant_for(acc_q / s[f"q{h}"]), requant_for(acc_k / s[f"k{h}"]),

@@ -30,7 +30,7 @@ from .activation import GeluConstants, derive_gelu
 from .add_norm import BETA_MAX, GAMMA_MAX, MULT_MAX, T_MAX, AddNormParams
 from .itamax import itamax
 from .layers import BIAS_MAX, BIAS_MIN, FFNParams, HeadParams
-from .quantize import A_SCALE, NORM_SCALE, _pad_head, calibrate, logit_scale, quantize_tensor
+from .quantize import A_SCALE, NORM_SCALE, calibrate, logit_scale, pad_head, quantize_tensor
 from .reference import FloatEncoder, softmax
 from .requant import MAX_SHIFT, requant_for
 from .wide_encoder import WideEncoderParams, wide_encoder_layer
@@ -206,7 +206,7 @@ def quantize_wide_encoder(p: FloatEncoder, x_calib: np.ndarray, *, lengths=None,
         bo = p.bo / gain1 if h == 0 else np.zeros(emb)
         s_y = _scale(t[f"y{h}"] / gain1)
         y_scales.append(s_y * gain1)
-        heads.append(_pad_head(HeadParams(
+        heads.append(pad_head(HeadParams(
             wq, wk, wv, wo, _bias(fh.bq / gq, sq), _bias(fh.bk * gq, sk), _bias(fh.bv / gv, sv),
             _bias(bo, acc_o), requant_for(sq / s_q), requant_for(sk / s_k), requant_for(sv / s_v),
             requant_for(s_q * s_k / math.sqrt(proj) / logit_scale(shift)),
