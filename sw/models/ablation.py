@@ -12,8 +12,8 @@ from sw.golden import QuantizedEncoder, encoder_layer, quantize_encoder
 from sw.golden.quantize_wide import WideOptions
 
 from .accuracy import Accuracy, evaluate
-from .bert import Batch, BertModel, embed
-from .integer import QuantizedModel, float_layer_outputs, quantize_model
+from .bert import Batch, BertModel, embed, float_layer_outputs
+from .integer import QuantizedModel, quantize_model
 
 __all__ = ["Int8Layer", "quantize_int8", "VARIANTS", "ablation"]
 

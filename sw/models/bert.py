@@ -24,7 +24,7 @@ from sw.golden import FloatEncoder, FloatHead, float_encoder_layer
 from sw.golden.reference import layernorm_float
 
 __all__ = ["BertConfig", "BertModel", "Batch", "load_bert", "embed", "mean_pool", "forward",
-           "FloatRun"]
+           "float_layer_outputs", "FloatRun"]
 
 _ACTS = {"gelu": Activation.GELU, "relu": Activation.RELU}
 _POOLINGS = ("mean", "cls")
@@ -206,6 +206,12 @@ def mean_pool(model: BertModel, h: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return v
 
 
+def float_layer_outputs(layer: FloatEncoder, x: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The float layer on a padded batch (B, S, E), masking each sequence's padding."""
+    return np.stack([float_encoder_layer(xi, layer, valid=int(n))["out"]
+                     for xi, n in zip(x, lengths, strict=True)])
+
+
 class FloatRun(NamedTuple):
     """The float model on a batch: each layer's input and output, and the embeddings."""
 
@@ -220,7 +226,6 @@ def forward(model: BertModel, batch: Batch) -> FloatRun:
     inputs, outputs = [], []
     for layer in model.layers:
         inputs.append(x)
-        x = np.stack([float_encoder_layer(xi, layer, valid=int(n))["out"]
-                      for xi, n in zip(x, batch.lengths, strict=True)])
+        x = float_layer_outputs(layer, x, batch.lengths)
         outputs.append(x)
     return FloatRun(inputs, outputs, mean_pool(model, x, batch.mask))

@@ -8,10 +8,9 @@ from typing import NamedTuple, Protocol
 import numpy as np
 
 from hw.ita.config import ITAConfig
-from sw.golden import float_encoder_layer
 from sw.golden.quantize_wide import WideOptions, quantize_wide_encoder
 
-from .bert import Batch, BertModel, embed, mean_pool
+from .bert import Batch, BertModel, embed, float_layer_outputs, mean_pool
 
 __all__ = ["IntegerLayer", "QuantizedModel", "quantize_model", "IntegerRun", "run_integer"]
 
@@ -43,12 +42,6 @@ class QuantizedModel:
             if not np.array_equal(out, into):
                 raise ValueError(f"layer {i}: its input scales are not layer {i - 1}'s output "
                                  "scales")
-
-
-def float_layer_outputs(layer, x: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """The float layer on a padded batch (B, S, E), masking each sequence's padding."""
-    return np.stack([float_encoder_layer(xi, layer, valid=int(n))["out"]
-                     for xi, n in zip(x, lengths, strict=True)])
 
 
 def quantize_model(model: BertModel, calib: Batch, cfg: ITAConfig,
