@@ -21,13 +21,26 @@ __all__ = ["elf_paths", "run_programs"]
 
 def elf_paths(programs: list[str | Path], memory: tuple[int, int]) -> list[str]:
     """The programs' absolute paths, after checking that each is an ELF whose segments lie in
-    ``memory`` (base, end): a clear :class:`ExecError` before any simulation."""
+    ``memory`` (base, end) without overlapping, and whose entry point is the cores' reset
+    vector (the base): a clear :class:`ExecError` before any simulation."""
     paths = [str(Path(p).resolve()) for p in programs]
     for path in paths:
-        for address, content in read_elf(path).segments:
+        try:
+            elf = read_elf(path)
+        except ValueError as e:
+            raise ExecError(str(e)) from None
+        if elf.entry != memory[0]:
+            raise ExecError(f"{path}: entry point 0x{elf.entry:x} is not the cores' reset "
+                            f"vector 0x{memory[0]:x} (link the program's start there)")
+        end = memory[0]
+        for address, content in sorted(elf.segments):
             if not (memory[0] <= address and address + len(content) <= memory[1]):
                 raise ExecError(f"{path}: segment at 0x{address:x} ({len(content)} bytes) is "
                                 f"outside the memory 0x{memory[0]:x}..0x{memory[1]:x}")
+            if address < end:
+                raise ExecError(f"{path}: segment at 0x{address:x} ({len(content)} bytes) "
+                                f"overlaps the one before it, which ends at 0x{end:x}")
+            end = address + len(content)
     return paths
 
 

@@ -95,7 +95,7 @@ class Cluster(wiring.Component):
         ranges = [(L1_BASE, cfg.l1_bytes), (L2_BASE, cfg.l2_bytes),
                   (PERIPH_BASE, PERIPH_BYTES)]
         stalls, errors, tohost_hits = [], [], []
-        error_addr = Signal(32)
+        error_addr, error_core = Signal(32), Signal(3)
         tohost_code = Signal(32)
         for i, core in enumerate(self.cores):
             m.submodules[f"core{i}"] = core
@@ -114,7 +114,7 @@ class Cluster(wiring.Component):
             stalls.append((d.req & ~d.gnt) | (ib.req & ~ib.gnt))
             errors.append(demux.error)
             with m.If(demux.error):
-                m.d.comb += error_addr.eq(demux.error_addr)
+                m.d.comb += [error_addr.eq(demux.error_addr), error_core.eq(i)]
             # tohost takes the words of cluster control's EXIT (the riscv-tests' convention)
             hit = (d.req & d.gnt & d.we & EXIT.field("exit").extract(d.wdata)[0]
                    & (self.tohost != 0) & (d.addr == self.tohost))
@@ -122,7 +122,7 @@ class Cluster(wiring.Component):
             with m.If(hit):
                 m.d.comb += tohost_code.eq(EXIT.field("code").extract(d.wdata))
         m.d.comb += [ctrl.core_stall.eq(Cat(stalls)), ctrl.bus_error.eq(Cat(errors).any()),
-                     ctrl.bus_error_addr.eq(error_addr),
+                     ctrl.bus_error_addr.eq(error_addr), ctrl.bus_error_core.eq(error_core),
                      ctrl.tohost_exit.eq(Cat(tohost_hits).any()),
                      ctrl.tohost_code.eq(tohost_code),
                      self.exited.eq(ctrl.exited), self.exit_code.eq(ctrl.exit_code),

@@ -21,7 +21,8 @@ class ClusterControl(wiring.Component):
     engine_busy, dma_busy : In(1)
     core_stall : In(cores)
         The core waits for a grant this cycle.
-    bus_error : In(1), bus_error_addr : In(32)
+    bus_error : In(1), bus_error_addr : In(32), bus_error_core : In(3)
+        A core's data access hit no target this cycle (its address, the core).
     tohost_exit : In(1), tohost_code : In(32)
         A store to ``tohost`` (the cluster's host convention) ends the run too.
     exited : Out(1), exit_code : Out(32)
@@ -35,7 +36,7 @@ class ClusterControl(wiring.Component):
         super().__init__({
             "regs": In(RegBusSignature(8, id_bits)), "engine_busy": In(1), "dma_busy": In(1),
             "core_stall": In(cores), "bus_error": In(1), "bus_error_addr": In(32),
-            "tohost_exit": In(1), "tohost_code": In(32),
+            "bus_error_core": In(3), "tohost_exit": In(1), "tohost_code": In(32),
             "exited": Out(1), "exit_code": Out(32), "char_valid": Out(1), "char_data": Out(8),
         })
 
@@ -43,6 +44,7 @@ class ClusterControl(wiring.Component):
         m = Module()
         bus = self.regs
         cycles, error = Signal(32, name="cycles"), Signal(32, name="bus_error_at")
+        error_core = Signal(3, name="bus_error_core")
         engine, dma = Signal(32, name="engine_busy_cycles"), Signal(32, name="dma_busy_cycles")
         stalls = [Signal(32, name=f"stall{i}") for i in range(self.cores)]
         m.d.sync += [cycles.eq(cycles + 1), engine.eq(engine + self.engine_busy),
@@ -50,7 +52,8 @@ class ClusterControl(wiring.Component):
         for i, s in enumerate(stalls):
             m.d.sync += s.eq(s + self.core_stall[i])
         with m.If(self.bus_error & (error == 0)):
-            m.d.sync += error.eq(self.bus_error_addr | (self.bus_error_addr == 0))
+            m.d.sync += [error.eq(self.bus_error_addr | (self.bus_error_addr == 0)),
+                         error_core.eq(self.bus_error_core)]
         write = bus.req & bus.we
         exit_reg = CTRL_REGS["EXIT"]
         exit_write = (write & (bus.addr == CtrlReg.EXIT)
@@ -66,6 +69,7 @@ class ClusterControl(wiring.Component):
             with m.Switch(bus.addr):
                 for reg, value in ((CtrlReg.CYCLES, cycles), (CtrlReg.ENGINE_BUSY, engine),
                                    (CtrlReg.DMA_BUSY, dma), (CtrlReg.BUS_ERROR, error),
+                                   (CtrlReg.BUS_ERROR_CORE, error_core),
                                    (CtrlReg.INFO, self.info)):
                     with m.Case(reg):
                         m.d.sync += bus.rdata.eq(value)

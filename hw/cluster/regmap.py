@@ -64,6 +64,7 @@ CTRL_REGS = RegisterMap("Cluster control", "`CLUSTER_CTRL`",
         Field("engine", 8, 1, "1: the engine is present"),
         Field("l1_banks", 16, 8, "L1 banks"),
     )),
+    Register("BUS_ERROR_CORE", 0x1C, "ro", "the core that made the access BUS_ERROR records"),
     Register("CORE_STALL", 0x20, "ro", "cycles core i waited for a grant, at CORE_STALL + 4 i "
              "(i = 0..7)"),
 ))

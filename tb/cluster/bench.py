@@ -10,12 +10,15 @@ import numpy as np
 from cocotb.triggers import ClockCycles
 
 from hw.config import L1_BASE, L2_BASE, L2_WORD_BYTES, ClusterConfig
+from hw.core.isa import Cause
+from sw.rv32.disasm import disassemble
 
 from ..cocotb_util import signal, start
 from ..core.bench import TraceEntry, char_output, describe_last, read_trace, wait_exit
+from .harness import FAULT_FIELDS
 from .memory import SRAMAccess
 
-__all__ = ["ClusterBench", "ClusterResult"]
+__all__ = ["ClusterBench", "ClusterResult", "describe_fault"]
 
 
 @dataclass
@@ -26,6 +29,8 @@ class ClusterResult:
     output: str
     counters: dict = field(default_factory=dict)
     seconds: float = 0.0       #: wall-clock time of the run
+    fault: str | None = None   #: an unhandled trap that ended the run (:func:`describe_fault`)
+    bus_error: dict | None = None  #: the first unmapped data access: ``address``, ``core``
 
     @property
     def instructions(self) -> int:
@@ -127,7 +132,34 @@ class ClusterBench:
 
         await wait_exit(d, max_cycles, state, progress)
         wall = time.perf_counter() - wall
+        fault = None
+        if d.fault.value:
+            fault = describe_fault(int(d.fault_core.value),
+                                   *(int(getattr(d, name).value) for name in FAULT_FIELDS))
+        ctrl = signal(d, "cluster.control")
+        address = int(ctrl.bus_error_at.value)
+        # BUS_ERROR reads an access to address 0 as 1
+        bus_error = ({"address": 0 if address == 1 else address,
+                      "core": int(ctrl.bus_error_core.value)} if address else None)
         return ClusterResult(int(d.exit_code.value), int(d.cycles.value),
                              [int(getattr(d, f"retired_{i}").value)
                               for i in range(self.cfg.cores)], char_output(d), self.counters(),
-                             wall)
+                             wall, fault, bus_error)
+
+
+def _cause(value: int) -> str:
+    try:
+        return Cause(value).name.lower().replace("_", " ")
+    except ValueError:
+        return f"cause {value}"
+
+
+def describe_fault(core: int, pc: int, insn: int, cause: int, tval: int, vector_pc: int,
+                   vector_insn: int, vector_cause: int) -> str:
+    """An unhandled trap in words: the trap (cause, pc, the instruction disassembled, mtval)
+    and what happened at the trap vector."""
+    vector = (f"mtvec is 0x{vector_pc:08x}" + (" (never set)" if vector_pc == 0 else "")
+              + f", and the instruction there ({disassemble(vector_insn, vector_pc)}) "
+              f"trapped too: {_cause(vector_cause)}")
+    return (f"core {core}: unhandled trap: {_cause(cause)} at pc 0x{pc:08x} "
+            f"({disassemble(insn, pc)}), mtval 0x{tval:08x}; {vector}")

@@ -34,6 +34,8 @@ def run_compiled(compiled: Compiled, *, max_cycles: int | None = None,
                     progress=progress)[str(elf.resolve())]
     if "error" in r:
         raise ExecError(f"the compiled program did not finish: {r['error']}")
+    if r["fault"] or r["bus_error"]:
+        raise ExecError(f"the compiled program failed: {r['fault'] or r['bus_error']}")
     memory = r.pop("memory")
     at = {x.address: data for x, data in zip(regions, memory[1:], strict=True)}
     r["tensors"] = read_tensors(compiled, lambda address, size: at[address][:size])

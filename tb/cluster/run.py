@@ -61,6 +61,7 @@ async def cluster_run(dut):
         return {"exit_code": r.exit_code, "cycles": r.cycles, "instructions": r.retired[0],
                 "instructions_per_core": r.retired, "output": r.output, **r.counters,
                 "simulated_cycles_per_second": r.cycles_per_second,
+                "fault": r.fault, "bus_error": r.bus_error,
                 "memory": [(await bench.read(a, n)).hex() for a, n in p.get("reads", [])]}
 
     sim.write_result(await run_programs(bench, p, report, progress=p.get("progress")))
@@ -74,8 +75,10 @@ def run_elf(programs: list[str | Path], *, cfg: ClusterConfig = ClusterConfig(),
     programs left outside the new program's segments); return per program ``exit_code``,
     ``cycles``, ``instructions`` (core 0), ``instructions_per_core``, ``output`` (the
     character output), the performance counters, ``simulated_cycles_per_second`` (of the
-    run, on this machine) and ``memory`` (the bytes of each of
-    ``reads``, (address, size) in L1 or L2, after the run), or ``error``. ``loads`` are
+    run, on this machine), ``fault`` (an unhandled trap that ended the run, in words, or
+    None), ``bus_error`` (the first data access to no memory or register: ``address`` and
+    ``core``, or None) and ``memory`` (the bytes of each of ``reads``, (address, size) in L1
+    or L2, after the run), or ``error`` (at the cycle limit). ``loads`` are
     written into L1 or L2 before the first program. With ``progress``, the cycles simulated
     so far are printed to standard error every million cycles."""
     params = {"programs": elf_paths(programs, cfg.l2_range), "max_cycles": max_cycles,

@@ -1,12 +1,17 @@
 """``tinyita exec`` on ELF files, on a small cluster: the project's own, and one made by hand
 that ends through ``tohost`` as standard RISC-V test suites do."""
 
+import dataclasses
+import re
 import struct
+
+import pytest
 
 from sw.kernels.asm import exit_word
 from sw.rv32 import assemble, write_elf
 from sw.rv32.isa import encode
 from tinyita.cli import main
+from tinyita.execute import BUS_ERROR, UNHANDLED_TRAP
 
 from .programs import SMALL_ARGS as SMALL
 
@@ -85,3 +90,105 @@ def test_exec_rejects_a_non_elf(tmp_path, capsys):
     (tmp_path / "x").write_text("hello")
     assert main(["exec", str(tmp_path / "x"), *SMALL]) == 2
     assert "cannot read it as ELF" in capsys.readouterr().err
+
+
+
+# --- failures explained ----------------------------------------------------------------
+
+def exec_source(tmp_path, capsys, src: str, *options: str) -> tuple[int, str]:
+    """Assemble ``src`` and run it with ``tinyita exec``: its exit code and standard error."""
+    write_elf(assemble(src), tmp_path / "p.elf")
+    code = main(["exec", str(tmp_path / "p.elf"), *SMALL, *options])
+    return code, capsys.readouterr().err
+
+
+#: (program, what the report must say): each traps with no handler (mtvec never set).
+UNHANDLED = {
+    "illegal": ("_start: .word 0xffffffff",
+                ["illegal at pc 0x80000000", "unknown 0xffffffff", "mtval 0xffffffff",
+                 "mtvec is 0x00000000 (never set)"]),
+    "ecall": ("_start: nop\n ecall", ["ecall m at pc 0x80000004", "(ecall)"]),
+    "misaligned": ("_start: li a0, 0x80000102\n lw a1, 0(a0)",
+                   ["load misaligned at pc 0x80000008", "lw a1, 0(a0)", "mtval 0x80000102"]),
+    "unmapped-jump": ("_start: li a0, 0x40000000\n jr a0",
+                      ["illegal at pc 0x40000000", "unknown 0x00000000"]),
+    "off-the-end": ("_start: nop", ["illegal at pc 0x80000004"]),
+}
+
+
+@pytest.mark.parametrize("name", UNHANDLED)
+def test_exec_reports_an_unhandled_trap_at_once(tmp_path, capsys, name):
+    src, expected = UNHANDLED[name]
+    code, err = exec_source(tmp_path, capsys, src, "--max-cycles", "1000")
+    assert code == UNHANDLED_TRAP, err
+    assert "core 0: unhandled trap" in err and "Traceback" not in err
+    for text in expected:
+        assert text in err, (text, err)
+    assert int(re.search(r"after (\d+) cycles", err).group(1)) < 1000
+
+
+def test_exec_a_handled_trap_is_no_fault(tmp_path, capsys):
+    src = """
+    _start: la t0, handler
+            csrw mtvec, t0
+            ecall
+            li t0, 0x10200c04
+            li t1, 7
+            sw t1, 0(t0)
+    handler:
+            csrr t0, mepc
+            addi t0, t0, 4
+            csrw mepc, t0
+            mret
+    """
+    code, err = exec_source(tmp_path, capsys, src)
+    assert code == 3 and "exit code 3" in err, err
+
+
+def test_exec_a_trap_in_the_handler_is_unhandled(tmp_path, capsys):
+    src = "_start: la t0, handler\n csrw mtvec, t0\n ebreak\nhandler: .word 0"
+    code, err = exec_source(tmp_path, capsys, src)
+    assert code == UNHANDLED_TRAP
+    assert "breakpoint at pc 0x8000000c (ebreak), mtval 0x8000000c" in err, err
+    assert "mtvec is 0x80000010, and the instruction there (unknown 0x00000000)" in err
+
+
+def test_exec_reports_a_bus_error(tmp_path, capsys):
+    src = """
+    _start: csrr a0, mhartid
+            bnez a0, _start
+            li t0, 0x40000010
+            sw zero, 0(t0)
+            li t0, 0x10200c04
+            li t1, 1
+            sw t1, 0(t0)
+    """
+    code, err = exec_source(tmp_path, capsys, src)
+    assert code == BUS_ERROR and "bus error: core 0 accessed 0x40000010" in err, err
+    code, err = exec_source(tmp_path, capsys, src, "--allow-bus-errors")
+    assert code == 0 and "bus error: core 0 accessed 0x40000010" in err
+
+
+@pytest.mark.parametrize("bad", ["0", "-5", "ten"])
+def test_exec_max_cycles_must_be_a_positive_integer(tmp_path, capsys, bad):
+    write_elf(assemble("_start: nop"), tmp_path / "p.elf")
+    with pytest.raises(SystemExit) as e:
+        main(["exec", str(tmp_path / "p.elf"), "--max-cycles", bad])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and "argument --max-cycles" in err and bad in err
+
+
+def test_exec_rejects_an_entry_point_that_is_not_the_reset_vector(tmp_path, capsys):
+    code, err = exec_source(tmp_path, capsys, "nop\n_start: nop")
+    assert code == 2
+    assert "entry point 0x80000004 is not the cores' reset vector 0x80000000" in err
+
+
+def test_exec_rejects_overlapping_segments(tmp_path, capsys):
+    image = assemble("_start: nop\n nop")
+    (address, content), = image.segments
+    image = dataclasses.replace(image, segments=[(address, content), (address + 4, b"1234")])
+    write_elf(image, tmp_path / "p.elf")
+    assert main(["exec", str(tmp_path / "p.elf"), *SMALL]) == 2
+    assert "segment at 0x80000004 (4 bytes) overlaps the one before it, which ends at " \
+           "0x80000008" in capsys.readouterr().err
