@@ -203,21 +203,21 @@ def test_rejected_jobs():
     run(SMALL, "ita_rejects_bad_jobs", after=case("LINEAR", 1, 2, 1, seed=41))
 
 
-@pytest.mark.parametrize("stall", STALLS)
-def test_medium_k0(stall):
-    """N=8, M=32 with softmax_shift 0."""
-    run(MEDIUM, cases=[case("ATTENTION", 2, 2, 2, seed=50, stall=stall),
-                       case("FEEDFORWARD", 2, 1, 1, 3, act="GELU", seed=51, stall=stall),
-                       case("SINGLE_ATTENTION", 3, 1, 1, seed=52, stall=stall),
-                       case("LINEAR", 1, 2, 1, act="RELU", seed=53, stall=stall)])
+def test_medium_k0():
+    """N=8, M=32 with softmax_shift 0, without stalls (test_coverage.py runs every mode
+    stalled on this configuration)."""
+    run(MEDIUM, cases=[case("ATTENTION", 2, 2, 2, seed=50),
+                       case("FEEDFORWARD", 2, 1, 1, 3, act="GELU", seed=51),
+                       case("SINGLE_ATTENTION", 3, 1, 1, seed=52),
+                       case("LINEAR", 1, 2, 1, act="RELU", seed=53)])
 
 
-@pytest.mark.parametrize("stall", STALLS)
-def test_default_engine(stall):
-    """N=16, M=64 (the published design) with softmax_shift 5."""
-    run(DEFAULT, cases=[case("ATTENTION", 2, 2, 1, seed=60, stall=stall),
-                        case("FEEDFORWARD", 1, 2, 1, 2, act="RELU", seed=61, stall=stall),
-                        case("LINEAR", 2, 1, 2, act="GELU", seed=62, stall=stall)])
+def test_default_engine():
+    """N=16, M=64 (the published design) with softmax_shift 5, without stalls
+    (test_coverage.py runs every mode stalled on this configuration)."""
+    run(DEFAULT, cases=[case("ATTENTION", 2, 2, 1, seed=60),
+                        case("FEEDFORWARD", 1, 2, 1, 2, act="RELU", seed=61),
+                        case("LINEAR", 2, 1, 2, act="GELU", seed=62)])
 
 
 @pytest.mark.slow
