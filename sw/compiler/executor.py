@@ -41,7 +41,7 @@ from .codegen import Compiled
 from .graph import GraphError, evaluate
 from .schedule import EngineRun, KernelRun, Schedule, Transfer
 
-__all__ = ["ExecutionError", "Access", "execute", "read_tensors"]
+__all__ = ["ExecutionError", "Access", "execute", "read_tensors", "l2_after", "check_l2"]
 
 
 class ExecutionError(GraphError):
@@ -249,9 +249,8 @@ def check_tensors(compiled: Compiled, got: dict[str, np.ndarray],
     return want
 
 
-def execute(compiled: Compiled, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Run ``compiled`` functionally on the inputs it was compiled with, check it (module
-    docstring) and return every tensor as the program leaves it in L2."""
+def _run(compiled: Compiled) -> _Memory:
+    """Run the schedule stage by stage, checking races and stale reads; return the memories."""
     s = compiled.schedule
     cfg = s.tiled.lowered.cfg
     mem = _Memory(s)
@@ -274,6 +273,43 @@ def execute(compiled: Compiled, inputs: dict[str, np.ndarray]) -> dict[str, np.n
             _run_kernel(mem, k)
         for b in ends.get(st.index, ()):
             mem.forget(b.address, b.size)
+    return mem
+
+
+def execute(compiled: Compiled, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Run ``compiled`` functionally on the inputs it was compiled with, check it (module
+    docstring) and return every tensor as the program leaves it in L2."""
+    mem = _run(compiled)
     got = read_tensors(compiled, lambda a, n: mem.read(a, n, "reading the results").tobytes())
     check_tensors(compiled, got, inputs)
     return got
+
+
+def l2_after(compiled: Compiled) -> np.ndarray:
+    """The data part of L2 (from the plan's ``data_start`` to the end of L2) as the functional
+    run leaves it, as bytes; the cycle stamps are zero there."""
+    return _run(compiled).l2
+
+
+def check_l2(compiled: Compiled, data: bytes) -> None:
+    """Compare the whole data part of L2 after a run (``data``: from the plan's
+    ``data_start`` to the end of L2) with what the functional run leaves there, byte for
+    byte, except the cycle stamps: a stray write anywhere (into an input, the constants,
+    another tensor or unused bytes) fails. Raises :class:`ExecutionError` naming the first
+    differing address and the region it lies in."""
+    s = compiled.schedule
+    want = l2_after(compiled)
+    got = np.frombuffer(data, np.uint8)
+    if got.size != want.size:
+        raise ExecutionError(f"{got.size} bytes of L2 data to check, expected {want.size}")
+    differ = got != want
+    stamps = s.memory.l2["stamps"]
+    differ[stamps.address - s.memory.data_start:][:stamps.size] = False
+    if differ.any():
+        at = int(np.argmax(differ))
+        address = s.memory.data_start + at
+        where = next((f"{r.kind} {r.name!r}" for r in s.memory.l2.values()
+                      if r.address <= address < r.address + r.size), "no region")
+        raise ExecutionError(f"L2 after the run: {int(differ.sum())} bytes differ from the "
+                             f"functional run; first at 0x{address:x} ({where}): "
+                             f"0x{got[at]:02x}, expected 0x{want[at]:02x}")

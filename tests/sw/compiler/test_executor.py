@@ -9,7 +9,7 @@ import pytest
 
 from hw.config import ClusterConfig
 from hw.ita.config import Activation
-from sw.compiler.executor import ExecutionError, execute
+from sw.compiler.executor import ExecutionError, check_l2, execute, l2_after
 from sw.compiler.flow import compile_graph
 from sw.compiler.graph import GraphError
 from sw.compiler.models import EncoderShape, random_encoder
@@ -70,6 +70,36 @@ def test_operands_that_do_not_fit_l1_are_split():
 def small():
     return compiled(ClusterConfig(cores=2, n=8, m=32, l1_bytes=64 * 1024, l1_banks=8),
                     EncoderShape(seq=64, emb=64, heads=2, proj=32, ff=128))
+
+
+def test_the_whole_l2_check_names_a_stray_byte():
+    """check_l2 (the RTL runs' check of all of L2's data) passes the functional run's own
+    image with any cycle stamps, and names the address and region of one changed byte:
+    in an input, in a constant, in unused bytes."""
+    c, _ = small()
+    plan = c.schedule.memory
+    start = plan.data_start
+    image = l2_after(c)
+    stamps = plan.l2["stamps"]
+    ok = image.copy()
+    ok[stamps.address - start:][:stamps.size] = 0xAB
+    check_l2(c, ok.tobytes())
+    regions = sorted(plan.l2.values(), key=lambda r: r.address)
+    kinds = {r.kind: r for r in regions if r.name != "stamps"}
+    for r in kinds.values():
+        bad = image.copy()
+        bad[r.address - start + r.size // 2] ^= 0x10
+        with pytest.raises(ExecutionError, match=rf"1 bytes differ .* first at "
+                           rf"0x{r.address + r.size // 2:x} \({r.kind} {r.name!r}\)"):
+            check_l2(c, bad.tobytes())
+    gap = next((a.address + a.size for a, b in zip(regions, regions[1:], strict=False)
+                if a.address + a.size < b.address), None)
+    if gap is not None:
+        bad = image.copy()
+        bad[gap - start] = 1
+        with pytest.raises(ExecutionError, match=rf"first at 0x{gap:x} \(no region\)"):
+            check_l2(c, bad.tobytes())
+    assert len(kinds) >= 3, kinds
 
 
 def test_a_load_in_the_stage_that_computes_is_a_race():

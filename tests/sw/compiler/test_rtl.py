@@ -1,11 +1,12 @@
 """Compiled encoders on the Verilator cluster: every tensor the program leaves in L2 (the
-output and every intermediate) is bit-exact with the golden model, and the cost model's
-prediction is compared with the measured cycles."""
+output and every intermediate) is bit-exact with the golden model, the whole data part of L2
+is what the functional run leaves there (no stray write), and the cost model's prediction is
+compared with the measured cycles."""
 
 import pytest
 
 from hw.config import ClusterConfig
-from sw.compiler.executor import check_tensors, execute
+from sw.compiler.executor import check_l2, check_tensors, execute
 from sw.compiler.flow import compile_graph
 from sw.compiler.models import EncoderShape, random_encoder
 from tb.cluster.compiled import run_compiled
@@ -34,6 +35,7 @@ def test_compiled_encoder_is_bit_exact_on_the_cluster(case):
     r = run_compiled(compiled)
     assert r["exit_code"] == 0, r
     check_tensors(compiled, r["tensors"], inputs)
+    check_l2(compiled, r["l2"])
     assert len(r["stage_cycles"]) == len(compiled.schedule.stages)
     kinds = {t.kernel or t.job.mode.name for t in compiled.schedule.tiled.tiles}
     assert case != "a head step by step" or {"transpose", "SINGLE_ATTENTION"} <= kinds
