@@ -1,17 +1,20 @@
 """Run the interconnect's stress bench (:mod:`.stress_harness`) for a long time with Python
 out of the per-cycle path: ``run_l1_stress`` builds (or reuses) it, runs it and returns per
 initiator the accesses granted, the reads checked against its shadow copy, the errors (with the
-first wrong read) and the longest wait for a grant."""
-
+first wrong read), the longest wait for a grant, and the words of its region whose final
+contents in L1 differ from its shadow (a write that landed elsewhere, or that no later read
+of the initiator looked at)."""
 
 import cocotb
+import numpy as np
 from cocotb.triggers import ClockCycles
 
 from hw.sram import SRAM_VERILOG
 
 from .. import sim
-from ..cocotb_util import start
-from .stress_harness import L1StressHarness, initiators
+from ..cocotb_util import signal, start
+from .memory import SRAMAccess
+from .stress_harness import PUBLIC, L1StressHarness, initiators
 
 __all__ = ["run_l1_stress"]
 
@@ -37,18 +40,52 @@ async def l1_stress(dut):
         out.append({name: int(getattr(dut, f"g{i}_{name}").value)
                     for name in ("done", "reads", "errors", "max_wait", "error_addr",
                                  "error_got", "error_expected")})
+    if p["poke"] is not None:                     # a stray write behind the bench's back
+        rows = p["size"] // (8 * p["banks"])
+        word = p["poke"] // 8
+        sram = SRAMAccess(signal(dut, f"l1.bank{word % p['banks']}.macro"), dut.clk, 8, rows)
+        offset = word // p["banks"] * 8 + p["poke"] % 8
+        old = await sram.read(offset, 1)
+        await sram.write(offset, bytes([old[0] ^ 0x40]))
+    image = await _l1_image(dut, p["size"], p["banks"])
+    for i, ((lanes, width), g) in enumerate(zip(p["kinds"], out, strict=True)):
+        region = image[i * p["region"]:(i + 1) * p["region"]].view(f"<u{width // 8}")
+        shadow = np.zeros_like(region)
+        for k in range(lanes):
+            bank = signal(dut, f"g{i}.shadow{k}")
+            shadow[k::lanes] = [int(bank[row].value) for row in range(len(region) // lanes)]
+        differ = np.flatnonzero(region != shadow)
+        g["image_errors"] = int(differ.size)
+        if differ.size:
+            g["image_first"] = i * p["region"] + int(differ[0]) * width // 8
     sim.write_result(out)
 
 
+async def _l1_image(dut, size: int, banks: int) -> np.ndarray:
+    """All of L1 as bytes, read through each bank's SRAM hook (64-bit word w in bank
+    w % banks)."""
+    rows = size // (8 * banks)
+    words = np.zeros((rows, banks), "<u8")
+    for b in range(banks):
+        sram = SRAMAccess(signal(dut, f"l1.bank{b}.macro"), dut.clk, 8, rows)
+        words[:, b] = np.frombuffer(await sram.read(0, rows * 8), "<u8")
+    return words.reshape(-1).view(np.uint8)
+
+
 def run_l1_stress(*, size: int, banks: int, narrow: int, wide: tuple[int, ...], seed: int,
-                  cycles: int, idle: int = 0, inject: int = 0) -> list[dict]:
+                  cycles: int, idle: int = 0, inject: int = 0, poke: int | None = None
+                  ) -> list[dict]:
     """Run the stress bench for ``cycles`` cycles; return one dict per initiator (the cores
     first, then the wide ports): ``done``, ``reads``, ``errors``, ``max_wait`` and the first
-    wrong read (``error_addr``, ``error_got``, ``error_expected``)."""
-    kinds, _ = initiators(size, banks, narrow, tuple(wide))      # errors before building
+    wrong read (``error_addr``, ``error_got``, ``error_expected``), ``image_errors`` (words
+    of its region in L1 that differ from its shadow at the end) and ``image_first`` (the
+    first such address, when there is one). ``poke``, an offset in L1, flips a bit there
+    behind the bench's back before that comparison (to show that it can fail)."""
+    kinds, region = initiators(size, banks, narrow, tuple(wide))  # errors before building
     build = sim.build(lambda: L1StressHarness(size, banks, narrow, wide),
                       key=f"size={size},banks={banks},narrow={narrow},wide={tuple(wide)}",
-                      extra_verilog=SRAM_VERILOG, name="l1_stress")
+                      extra_verilog=SRAM_VERILOG, name="l1_stress", public=PUBLIC)
     params = {"seed": seed, "idle": idle, "inject": inject, "cycles": cycles,
-              "initiators": len(kinds)}
+              "initiators": len(kinds), "kinds": kinds, "region": region, "size": size,
+              "banks": banks, "poke": poke}
     return sim.run_for_result(build, __name__, "l1_stress", params, label="l1_stress")

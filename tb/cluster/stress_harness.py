@@ -11,7 +11,11 @@ from hw.cluster.l1 import L1
 
 from ..hdl.traffic import TrafficGenerator
 
-__all__ = ["L1StressHarness", "initiators"]
+__all__ = ["L1StressHarness", "initiators", "PUBLIC"]
+
+#: What the bench reads besides the ports (``tb.public``): the banks' load/dump hooks and the
+#: generators' shadow copies, for the comparison of the whole of L1 after the run.
+PUBLIC = ("l1.bank*.macro.sim_*", "g*.shadow*")
 
 
 class L1StressHarness(wiring.Component):

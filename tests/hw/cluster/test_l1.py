@@ -1,7 +1,8 @@
 """The L1 interconnect under stress: every initiator (cores, DMA and engine lanes) issues random
 reads and writes to random banks for a long run; each read is checked against the initiator's
 shadow copy, so a lost, duplicated, misplaced or reordered access fails, and every initiator
-must make progress with a bounded wait."""
+must make progress with a bounded wait. At the end all of L1 must equal the shadows, so a
+write that landed in another initiator's region fails even if nobody read it back."""
 
 import pytest
 
@@ -23,6 +24,9 @@ def _check(results: list[dict], cycles: int) -> None:
             f"0x{g['error_got']:x}, expected 0x{g['error_expected']:x}")
         assert g["reads"] > cycles // 100, f"initiator {i} made little progress: {g}"
         assert g["max_wait"] <= WAIT_BOUND, f"initiator {i} waited {g['max_wait']} cycles"
+        assert g["image_errors"] == 0, (
+            f"initiator {i}: {g['image_errors']} words of its region in L1 differ from its "
+            f"shadow after the run; the first at 0x{g['image_first']:x}")
 
 
 @pytest.mark.parametrize("shape,seed,idle", [(DEFAULT, 1, 0), (DEFAULT, 2, 6), (TIGHT, 3, 0),
@@ -50,3 +54,7 @@ def test_stress_checks_catch_faults():
     dropped = run_l1_stress(**DEFAULT, seed=5, cycles=5_000, inject=2)
     assert dropped[0]["reads"] == 0 and dropped[0]["errors"] > 0
     assert all(g["errors"] == 0 for g in dropped[1:])
+    region = DEFAULT["size"] // 16                  # 8 cores and 2 wide ports: 16 regions
+    poked = run_l1_stress(**DEFAULT, seed=5, cycles=5_000, poke=3 * region + 13)
+    assert [g["image_errors"] for g in poked] == [0, 0, 0, 1] + [0] * 6
+    assert poked[3]["image_first"] == 3 * region + 12 and poked[3]["errors"] == 0
