@@ -39,6 +39,8 @@ async def attention_head(dut):
                         f"{got[row, col]}, expected {expected[row, col]} "
                         f"({int((got != expected).sum())} of {got.size} elements differ)")
             break
+    if mismatch is None:
+        mismatch = await _check_l2(bench, cfg, prog)
     stamps = np.frombuffer(await bench.read(STAMPS, 4 * len(prog.phases)), dtype="<u4").tolist()
     phases = {name: stamps[k] - (stamps[k - 1] if k else 0) for k, name in enumerate(prog.phases)}
     if mismatch is None and r.exit_code != 0:
@@ -47,6 +49,30 @@ async def attention_head(dut):
         cycles=r.cycles, macs=prog.macs, peak=cfg.n * cfg.m, mismatch=mismatch,
         exit_code=r.exit_code, phases=phases, **r.counters, instructions_per_core=r.retired,
         output=r.output, simulated_cycles_per_second=r.cycles_per_second))
+
+
+async def _check_l2(bench: ClusterBench, cfg: ClusterConfig, prog: AttentionProgram
+                    ) -> str | None:
+    """All of L2 after the run against what it must hold: the program and the data loaded,
+    with the expected results in their places; the stamps are the only other bytes the
+    program may write. A stray write anywhere (into the code, an input, unused bytes) is a
+    mismatch naming its address."""
+    base, end = cfg.l2_range
+    want = np.zeros(end - base, np.uint8)
+    for address, data in [*prog.program.link().segments, *prog.loads]:
+        want[address - base:][:len(data)] = np.frombuffer(bytes(data), np.uint8)
+    for _, address, expected in prog.expected:
+        if base <= address < end:
+            want[address - base:][:expected.size] = expected.reshape(-1).view(np.uint8)
+    got = np.frombuffer(await bench.read(base, end - base), np.uint8).copy()
+    got[STAMPS - base:][:4 * len(prog.phases)] = want[STAMPS - base:][:4 * len(prog.phases)]
+    differ = np.flatnonzero(got != want)
+    if differ.size:
+        at = int(differ[0])
+        return (f"L2 after the run: {differ.size} bytes differ from the program, its data and "
+                f"its results; first at 0x{base + at:x}: 0x{got[at]:02x}, expected "
+                f"0x{want[at]:02x}")
+    return None
 
 
 def _program(cfg: ClusterConfig, **sizes) -> AttentionProgram:
