@@ -147,11 +147,16 @@ class ClusterBench:
                              wall, fault, bus_error)
 
 
+#: What each exception means, for reports.
+CAUSES = {Cause.INSN_MISALIGNED: "misaligned jump or branch target",
+          Cause.ILLEGAL: "illegal instruction", Cause.BREAKPOINT: "breakpoint",
+          Cause.LOAD_MISALIGNED: "misaligned load", Cause.STORE_MISALIGNED: "misaligned store",
+          Cause.ECALL_M: "environment call"}
+
+
 def _cause(value: int) -> str:
-    try:
-        return Cause(value).name.lower().replace("_", " ")
-    except ValueError:
-        return f"cause {value}"
+    name = next((text for cause, text in CAUSES.items() if cause.value == value), "exception")
+    return f"{name} (mcause {value})"
 
 
 def describe_fault(core: int, pc: int, insn: int, cause: int, tval: int, vector_pc: int,

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from amaranth.lib.data import StructLayout
 from cocotb.triggers import ClockCycles
 
 from hw.config import L2_BASE
 from sw.rv32.disasm import disassemble
 
 from ..cocotb_util import CycleLimitExceeded, signal, start, wait_high
-from .harness import CHAR_DEPTH, TRACE_DEPTH, TraceLayout
+from .harness import CHAR_DEPTH, CoreTraceLayout, TraceLayout
 
 __all__ = ["CoreBench", "RunResult", "TraceEntry", "read_trace", "trace_text", "describe_last",
            "wait_exit", "char_output"]
@@ -28,6 +29,10 @@ class TraceEntry:
     rd_value: int
     trap: bool
     cause: int
+    mem: bool = False      #: a load or a store (the core harness's trace only)
+    mem_we: bool = False   #: a store
+    mem_addr: int = 0      #: its byte address
+    mem_data: int = 0      #: the store's data (replicated over the word), or the loaded value
 
 
 @dataclass
@@ -38,20 +43,27 @@ class RunResult:
     output: str
 
 
-def read_trace(dut) -> list[TraceEntry]:
-    """The retirements a harness recorded in its ring ``trace`` (``trace_count`` of them),
-    oldest first (the last TRACE_DEPTH)."""
+def read_trace(dut, layout: StructLayout = TraceLayout, *,
+               complete: bool = False) -> list[TraceEntry]:
+    """The retirements a harness recorded in its ring ``trace`` (``trace_count`` of them, in
+    ``layout``), oldest first (the last as many as the ring holds). With ``complete``, raise
+    ValueError if the ring has lost the oldest."""
     count = int(dut.trace_count.value)
     trace = signal(dut, "trace")
+    depth = len(trace)
+    if complete and count > depth:
+        raise ValueError(f"the trace holds the last {depth} of {count} retirements")
     out = []
-    for k in range(max(0, count - TRACE_DEPTH), count):
-        bits = int(trace[k % TRACE_DEPTH].value)
+    for k in range(max(0, count - depth), count):
+        bits = int(trace[k % depth].value)
         fields, pos = {}, 0
-        for name, f in TraceLayout:
+        for name, f in layout:
             fields[name] = (bits >> pos) & ((1 << f.width) - 1)
             pos += f.width
         out.append(TraceEntry(fields["pc"], fields["insn"], fields["rd"], bool(fields["rd_we"]),
-                              fields["rd_value"], bool(fields["trap"]), fields["cause"]))
+                              fields["rd_value"], bool(fields["trap"]), fields["cause"],
+                              bool(fields.get("mem", 0)), bool(fields.get("mem_we", 0)),
+                              fields.get("mem_addr", 0), fields.get("mem_data", 0)))
     return out
 
 
@@ -107,6 +119,7 @@ class CoreBench:
         self.dut.profile.value = 0
         self.dut.tohost.value = 0
         self.dut.event.value = 0
+        self.dut.events.value = 0
         await start(self.dut)
 
     async def load(self, segments: list[tuple[int, bytes]]) -> None:
@@ -131,17 +144,21 @@ class CoreBench:
         rf = signal(self.dut, "core.regfile")
         return [0] + [int(rf[i].value) for i in range(1, 32)]
 
-    def trace(self) -> list[TraceEntry]:
-        return read_trace(self.dut)
+    def trace(self, *, complete: bool = False) -> list[TraceEntry]:
+        """The retirements of the last run, with their memory accesses (``complete``: raise
+        ValueError if the ring has lost the oldest)."""
+        return read_trace(self.dut, CoreTraceLayout, complete=complete)
 
     async def run(self, *, max_cycles: int, stall: float = 0.0, seed: int = 1,
-                  tohost: int = 0, bursts: bool = False) -> RunResult:
+                  tohost: int = 0, bursts: bool = False, events: float = 0.0) -> RunResult:
         """Release the core from reset and wait for its exit; both ports stall in a fraction
         ``stall`` of the cycles, on their own or in ``bursts``, the pattern drawn from
-        ``seed``."""
+        ``seed``; the core's event input pulses in a fraction ``events`` of the cycles (wakes
+        ``wfi``)."""
         d = self.dut
         d.stall.value, d.seed.value, d.tohost.value = min(255, round(stall * 256)), seed, tohost
         d.profile.value = int(bursts)
+        d.events.value = min(255, round(events * 256))
         d.run.value = 0
         await ClockCycles(d.clk, 2)
         d.run.value = 1

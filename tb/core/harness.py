@@ -17,7 +17,8 @@ from ..hdl import RAM_VERILOG
 from ..hdl.registered import registered, registered_sync
 from ..hdl.stalls import Stalls
 
-__all__ = ["CoreHarness", "core_build", "TraceLayout", "TRACE_DEPTH", "CHAR_DEPTH", "PUBLIC"]
+__all__ = ["CoreHarness", "core_build", "TraceLayout", "CoreTraceLayout", "TRACE_DEPTH",
+           "CHAR_DEPTH", "PUBLIC"]
 
 TRACE_DEPTH = 8192
 CHAR_DEPTH = 4096
@@ -25,6 +26,10 @@ CHAR_DEPTH = 4096
 PUBLIC = ("trace", "char_buf", "ram.mem", "core.regfile")
 TraceLayout = data.StructLayout({"pc": 32, "insn": 32, "rd": 5, "rd_we": 1, "rd_value": 32,
                                  "trap": 1, "cause": 5})
+#: The core harness's trace: :data:`TraceLayout` and the retirement's memory access (its byte
+#: address, and the store data or the loaded value).
+CoreTraceLayout = data.StructLayout({**{name: f.shape for name, f in TraceLayout},
+                                     "mem": 1, "mem_we": 1, "mem_addr": 32, "mem_data": 32})
 
 
 class _Port(wiring.Component):
@@ -89,21 +94,26 @@ class CoreHarness(wiring.Component):
         Address of the ``tohost`` symbol (0: none).
     event : In(1)
         The core's event input (wakes ``wfi``).
+    events : In(8)
+        Besides ``event``: random event pulses in ``events / 256`` of the cycles (drawn from
+        ``seed``).
     exited : Out(1), exit_code : Out(32)
     cycles, retired : Out(32)
         Since ``run`` rose.
     chars : Out(32)
         Characters written to the character output (kept in ``char_buf``).
     trace_count : Out(32)
-        Retirements recorded in the ring ``trace`` (the last TRACE_DEPTH).
+        Retirements recorded in the ring ``trace`` (the last ``trace_depth``; its layout is
+        :data:`CoreTraceLayout`).
     """
 
-    def __init__(self, mem_size: int = 4 * 1024 * 1024, hartid: int = 0):
-        self.mem_size, self.hartid = mem_size, hartid
+    def __init__(self, mem_size: int = 4 * 1024 * 1024, hartid: int = 0,
+                 trace_depth: int = TRACE_DEPTH):
+        self.mem_size, self.hartid, self.trace_depth = mem_size, hartid, trace_depth
         self.words = mem_size // 4
         super().__init__({
             "clk": In(1), "rst": In(1), "run": In(1), "stall": In(8), "seed": In(32),
-            "profile": In(1), "tohost": In(32), "event": In(1),
+            "profile": In(1), "tohost": In(32), "event": In(1), "events": In(8),
             "exited": Out(1), "exit_code": Out(32), "cycles": Out(32), "retired": Out(32),
             "chars": Out(32), "trace_count": Out(32),
         })
@@ -115,7 +125,10 @@ class CoreHarness(wiring.Component):
             self.run, self.stall, self.seed, self.profile, self.tohost))
         core = Core(hartid=self.hartid, reset_pc=L2_BASE)
         m.submodules.core = ResetInserter(~run)(core)
-        m.d.comb += core.event.eq(registered(m, self.event))
+        m.submodules.event_rng = event_rng = Stalls(1, salt=0x5EED_E7E7)
+        m.d.comb += [event_rng.seed.eq(seed), event_rng.load.eq(~run),
+                     event_rng.level.eq(registered(m, self.events)),
+                     core.event.eq(registered(m, self.event) | ~event_rng.go[0])]
         ports = []
         for name, bus, salt in (("iport", core.ibus, 0x1234_5678), ("dport", core.dbus, 0)):
             p = _Port(self.words, salt)
@@ -152,14 +165,16 @@ class CoreHarness(wiring.Component):
         cw = chars.write_port()
         m.d.comb += [cw.addr.eq(self.chars), cw.data.eq(char),
                      cw.en.eq(store & (word == CLUSTER_CTRL + CtrlReg.CHAR_OUT) & run)]
-        m.submodules.trace = trace = memory.Memory(shape=TraceLayout, depth=TRACE_DEPTH,
-                                                   init=[])
+        m.submodules.trace = trace = memory.Memory(shape=CoreTraceLayout,
+                                                   depth=self.trace_depth, init=[])
         tw = trace.write_port()
         r = core.retire
         m.d.comb += [tw.addr.eq(self.trace_count), tw.en.eq(r.valid & run & ~self.exited),
                      tw.data.pc.eq(r.pc), tw.data.insn.eq(r.insn), tw.data.rd.eq(r.rd),
                      tw.data.rd_we.eq(r.rd_we), tw.data.rd_value.eq(r.rd_value),
-                     tw.data.trap.eq(r.trap), tw.data.cause.eq(r.cause)]
+                     tw.data.trap.eq(r.trap), tw.data.cause.eq(r.cause),
+                     tw.data.mem.eq(r.mem), tw.data.mem_we.eq(r.mem_we),
+                     tw.data.mem_addr.eq(r.mem_addr), tw.data.mem_data.eq(r.mem_data)]
         with m.If(~run):
             m.d.sync += [self.exited.eq(0), self.exit_code.eq(0), self.cycles.eq(0),
                          self.retired.eq(0), self.chars.eq(0), self.trace_count.eq(0)]
@@ -173,9 +188,11 @@ class CoreHarness(wiring.Component):
         return m
 
 
-def core_build(mem_size: int = 4 * 1024 * 1024):
+def core_build(mem_size: int = 4 * 1024 * 1024, trace_depth: int = TRACE_DEPTH):
     """The cached Verilator build of the harness."""
     from .. import sim
 
-    return sim.build(lambda: CoreHarness(mem_size), key=f"{mem_size}", public=PUBLIC,
-                     extra_verilog=RAM_VERILOG, name=f"core_soc_{mem_size // 1024}k")
+    suffix = "" if trace_depth == TRACE_DEPTH else f"_t{trace_depth}"
+    return sim.build(lambda: CoreHarness(mem_size, trace_depth=trace_depth),
+                     key=f"{mem_size}/{trace_depth}", public=PUBLIC, extra_verilog=RAM_VERILOG,
+                     name=f"core_soc_{mem_size // 1024}k{suffix}")

@@ -105,14 +105,16 @@ def exec_source(tmp_path, capsys, src: str, *options: str) -> tuple[int, str]:
 #: (program, what the report must say): each traps with no handler (mtvec never set).
 UNHANDLED = {
     "illegal": ("_start: .word 0xffffffff",
-                ["illegal at pc 0x80000000", "unknown 0xffffffff", "mtval 0xffffffff",
-                 "mtvec is 0x00000000 (never set)"]),
-    "ecall": ("_start: nop\n ecall", ["ecall m at pc 0x80000004", "(ecall)"]),
+                ["illegal instruction (mcause 2) at pc 0x80000000", "unknown 0xffffffff",
+                 "mtval 0xffffffff", "mtvec is 0x00000000 (never set)"]),
+    "ecall": ("_start: nop\n ecall",
+              ["environment call (mcause 11) at pc 0x80000004", "(ecall)"]),
     "misaligned": ("_start: li a0, 0x80000102\n lw a1, 0(a0)",
-                   ["load misaligned at pc 0x80000008", "lw a1, 0(a0)", "mtval 0x80000102"]),
+                   ["misaligned load (mcause 4) at pc 0x80000008", "lw a1, 0(a0)",
+                    "mtval 0x80000102"]),
     "unmapped-jump": ("_start: li a0, 0x40000000\n jr a0",
-                      ["illegal at pc 0x40000000", "unknown 0x00000000"]),
-    "off-the-end": ("_start: nop", ["illegal at pc 0x80000004"]),
+                      ["illegal instruction (mcause 2) at pc 0x40000000", "unknown 0x00000000"]),
+    "off-the-end": ("_start: nop", ["illegal instruction (mcause 2) at pc 0x80000004"]),
 }
 
 
@@ -149,7 +151,7 @@ def test_exec_a_trap_in_the_handler_is_unhandled(tmp_path, capsys):
     src = "_start: la t0, handler\n csrw mtvec, t0\n ebreak\nhandler: .word 0"
     code, err = exec_source(tmp_path, capsys, src)
     assert code == UNHANDLED_TRAP
-    assert "breakpoint at pc 0x8000000c (ebreak), mtval 0x8000000c" in err, err
+    assert "breakpoint (mcause 3) at pc 0x8000000c (ebreak), mtval 0x8000000c" in err, err
     assert "mtvec is 0x80000010, and the instruction there (unknown 0x00000000)" in err
 
 
