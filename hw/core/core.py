@@ -19,16 +19,17 @@ __all__ = ["Core", "RetireLayout"]
 
 RetireLayout = data.StructLayout({
     "valid": 1, "pc": 32, "insn": 32, "rd": 5, "rd_we": 1, "rd_value": 32,
-    "mem": 1, "mem_we": 1, "mem_addr": 32, "mem_data": 32, "trap": 1, "cause": 5,
+    "mem": 1, "mem_we": 1, "mem_addr": 32, "mem_data": 32, "trap": 1, "cause": 5, "tval": 32,
 })
-"""One retired instruction (or one that trapped: ``trap``, ``cause``, no register write)."""
+"""One retired instruction (or one that trapped: ``trap``, ``cause``, the ``tval`` written to
+mtval, no register write)."""
 
 _X = data.StructLayout({"valid": 1, "pc": 32, "insn": 32, "d": DecodedLayout,
                         "rs1_val": 32, "rs2_val": 32, "pred_taken": 1})
 _M = data.StructLayout({"valid": 1, "pc": 32, "insn": 32, "rd": 5, "rd_we": 1, "result": 32,
                         "load": 1, "store": 1, "size": MemSize, "load_unsigned": 1,
                         "addr": 32, "store_data": 32, "be": 4, "granted": 1,
-                        "trap": 1, "cause": 5})
+                        "trap": 1, "cause": 5, "tval": 32})
 
 
 class Core(CheckedComponent):
@@ -70,6 +71,13 @@ class Core(CheckedComponent):
 
     @staticmethod
     def check(hartid: int = 0, reset_pc: int = 0x8000_0000) -> None:
+        for name, value in (("hartid", hartid), ("reset_pc", reset_pc)):
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise ValueError(f"Core {name} must be an int, got {value!r}")
+        if not 0 <= hartid < 2 ** 32:
+            raise ValueError(f"Core hartid = {hartid}: must be in 0..{2 ** 32 - 1} (mhartid)")
+        if not 0 <= reset_pc < 2 ** 32:
+            raise ValueError(f"Core reset_pc = {reset_pc}: must be in 0..0x{2 ** 32 - 4:x}")
         if reset_pc % 4:
             raise ValueError(f"Core reset_pc 0x{reset_pc:x}: must be a multiple of 4")
 
@@ -121,8 +129,7 @@ class Core(CheckedComponent):
                      r.rd.eq(w.rd), r.rd_we.eq(w_write), r.rd_value.eq(w_value),
                      r.mem.eq(w.load | w.store), r.mem_we.eq(w.store), r.mem_addr.eq(w.addr),
                      r.mem_data.eq(Mux(w.store, w.store_data, w_value)), r.trap.eq(w.trap),
-                     r.cause.eq(w.cause),
-                     csr.retire.eq(w.valid & w_done & ~w.trap)]
+                     r.cause.eq(w.cause), r.tval.eq(w.tval)]
 
         # ------------------------------------------------------------------ memory
         m_mem = mm.valid & (mm.load | mm.store)
@@ -232,7 +239,9 @@ class Core(CheckedComponent):
         x_redirect = x_advance & (trap | d.mret | d.fence_i | d.jalr | mispredict)
         x_target = Mux(trap, csr.mtvec, Mux(d.mret, csr.mepc,
                        Mux(d.fence_i, link, Mux(taken, target, link))))
-        m.d.comb += [csr.we.eq(x_advance & csr_writes & ~trap),
+        # minstret counts an instruction as it leaves execute without a trap: it retires
+        # (nothing later traps), and the next instruction's CSR read sees it counted
+        m.d.comb += [csr.we.eq(x_advance & csr_writes & ~trap), csr.retire.eq(x_advance & ~trap),
                      csr.trap.eq(x_advance & trap), csr.epc.eq(x.pc), csr.cause.eq(cause),
                      csr.tval.eq(tval), csr.mret.eq(x_advance & d.mret & ~trap),
                      self.fence_i.eq(x_advance & d.fence_i & ~trap)]
@@ -247,7 +256,7 @@ class Core(CheckedComponent):
                          mm.size.eq(d.size), mm.load_unsigned.eq(d.load_unsigned),
                          mm.addr.eq(addr), mm.store_data.eq(store_data), mm.be.eq(be),
                          mm.granted.eq(0), mm.trap.eq(trap), mm.cause.eq(cause),
-                         div_started.eq(0), div_ready.eq(0)]
+                         mm.tval.eq(tval), div_started.eq(0), div_ready.eq(0)]
         with m.Elif(m_advance):
             m.d.sync += mm.valid.eq(0)
 
