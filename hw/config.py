@@ -110,10 +110,22 @@ class ClusterConfig:
         check(is_pow2(self.icache_lines) and 2 <= self.icache_lines <= 256, "icache_lines",
               "must be a power of two in 2..256")
         check(2 <= self.dma_queue <= 8, "dma_queue", "must be in 2..8")
+        if not isinstance(self.ita, bool):
+            raise ValueError(f"ClusterConfig.ita must be a bool (True or False), got "
+                             f"{self.ita!r}")
         if self.ita:
-            self.ita_config()           # validates n, m, softmax_shift, max_tiles
+            try:
+                self.ita_config()           # validates n, m, softmax_shift, max_tiles
+            except ValueError as e:
+                raise ValueError(str(e).replace("ITAConfig", "ClusterConfig", 1)) from None
             check(self.m // 8 <= self.l1_banks, "l1_banks",
                   f"must be at least the engine's M/8 = {self.m // 8} lanes")
+        else:       # the arithmetic of the software baseline: ITAMax's group, shift, tiles
+            check(1 <= self.n <= 64, "n", "must be in 1..64 (ITAMax's group)")
+            check(8 <= self.m <= 128, "m", "must be in 8..128 (the tile edge)")
+            check(self.m % self.n == 0, "m", f"must be a multiple of n = {self.n}")
+            check(0 <= self.softmax_shift <= 7, "softmax_shift", "must be in 0..7")
+            check(1 <= self.max_tiles <= 64, "max_tiles", "must be in 1..64")
 
     def ita_config(self) -> ITAConfig:
         """The engine's parameters."""

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from hw.config import L2_BASE
 
-from .options import address
+from .options import address, input_file, output_file
 
 
 def register(sub: "argparse._SubParsersAction") -> None:
@@ -20,7 +20,12 @@ def register(sub: "argparse._SubParsersAction") -> None:
 def run(args: argparse.Namespace) -> int:
     from sw.rv32 import assemble, write_elf
 
-    image = assemble(args.source.read_text(), base=args.base, filename=str(args.source))
+    output_file(args.output)
+    try:
+        source = input_file(args.source, "source").read_text()
+    except UnicodeDecodeError as e:
+        raise ValueError(f"source {args.source}: not UTF-8 text (byte {e.start})") from None
+    image = assemble(source, base=args.base, filename=str(args.source))
     write_elf(image, args.output)
     print(f"{args.output}: {sum(len(c) for _, c in image.segments)} bytes, entry "
           f"0x{image.entry:08x}, {len(image.symbols)} symbols")

@@ -8,7 +8,8 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["add_config", "config_from", "add_output", "add_json", "report", "address"]
+__all__ = ["add_config", "config_from", "add_output", "add_json", "report", "address",
+           "file_error", "output_dir", "output_file", "input_file"]
 
 _PARAM = re.compile(r"^    (\w+(?:, \w+)*) : [^\n]*\n((?:        [^\n]*\n)+)", re.MULTILINE)
 _ROLE = re.compile(r":\w+:`~?([^`]*)`|``([^`]*)``")
@@ -28,6 +29,45 @@ def _param_docs(cls: type) -> dict[str, str]:
 def address(value: str) -> int:
     """An integer option in any base (``0x8000_0000``)."""
     return int(value, 0)
+
+
+def file_error(e: OSError) -> str:
+    """One line for a file error: the path(s) and the reason."""
+    paths = " -> ".join(str(p) for p in (e.filename, e.filename2) if p is not None)
+    reason = e.strerror or str(e)
+    return f"{paths}: {reason}" if paths else reason
+
+
+def input_file(path: Path, what: str = "input file") -> Path:
+    """Check that ``path`` is a file that exists (before any work is done)."""
+    if not path.exists():
+        raise ValueError(f"{what} {path}: no such file")
+    if path.is_dir():
+        raise ValueError(f"{what} {path}: is a directory, not a file")
+    return path
+
+
+def output_dir(path: Path) -> Path:
+    """Check that ``path`` can be the output directory: a directory or nothing yet (it is
+    created), under a parent that is a directory."""
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"output directory {path}: exists and is not a directory")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ValueError(f"output directory {path}: {parent} is not a directory")
+            break
+    return path
+
+
+def output_file(path: Path) -> Path:
+    """Check that ``path`` can be written: not a directory, in a directory that exists."""
+    if path.is_dir():
+        raise ValueError(f"output file {path}: is a directory")
+    parent = path.parent
+    if not parent.is_dir():
+        raise ValueError(f"output file {path}: the directory {parent} does not exist")
+    return path
 
 
 def add_config(parser: argparse.ArgumentParser, cls: type, title: str,

@@ -8,7 +8,7 @@ import sys
 from hw.config import L1_BASE, L2_BASE, ClusterConfig
 from hw.ita.config import ITAConfig
 
-from .options import add_config, add_output, address, config_from
+from .options import add_config, add_output, address, config_from, output_dir
 
 ENGINE = "engine parameters (hw.ita.config.ITAConfig)"
 CLUSTER = "cluster parameters (hw.config.ClusterConfig)"
@@ -79,6 +79,7 @@ def cluster(args: argparse.Namespace) -> int:
 def _write(design, name: str, args: argparse.Namespace, params: dict) -> int:
     from hw.verilog import write_verilog
 
+    output_dir(args.output)
     paths = write_verilog(design, name, args.output, params)
     for p in paths.values():
         print(p)

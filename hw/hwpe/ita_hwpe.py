@@ -185,9 +185,16 @@ class ITAHWPE(CheckedComponent):
               mem_size: int = 128 * 1024) -> None:
         if not isinstance(cfg, ITAConfig):
             raise ValueError(f"ITAHWPE: cfg must be an ITAConfig, got {cfg!r}")
-        if mem_base % 8 or mem_size <= 0 or mem_base + mem_size > 2 ** 32:
-            raise ValueError(f"ITAHWPE memory 0x{mem_base:x} + {mem_size}: the base must be a "
-                             "multiple of 8 and the range inside 32 bits")
+        for name, value in (("contexts", contexts), ("cores", cores), ("mem_base", mem_base),
+                            ("mem_size", mem_size)):
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise ValueError(f"ITAHWPE {name} must be an int, got {value!r}")
+        if not 0 <= mem_base < 2 ** 32 or mem_base % 8:
+            raise ValueError(f"ITAHWPE mem_base = 0x{mem_base:x}: must be a multiple of 8 in "
+                             "0..0xfffffff8")
+        if not 0 < mem_size <= 2 ** 32 - mem_base:
+            raise ValueError(f"ITAHWPE mem_size = {mem_size}: must be in 1..{2 ** 32 - mem_base} "
+                             f"(the range from mem_base 0x{mem_base:x} inside 32 bits)")
         HWPEControl.check(contexts, cores)
 
     def __init__(self, cfg: ITAConfig, *, contexts: int = 2, cores: int = 8,

@@ -19,7 +19,7 @@ import numpy as np
 
 from hw.ita.config import Activation
 
-from .checks import int_array, int_scalar
+from .checks import instance, int_array, int_scalar, positive
 from .requant import Requant, clip_acc, requant_for
 
 __all__ = ["GELU_A", "GELU_B", "GeluConstants", "relu", "i_gelu", "gelu_scale",
@@ -43,8 +43,9 @@ class GeluConstants:
     @classmethod
     def for_scale(cls, scale: float) -> "GeluConstants":
         """Derive the constants for an input scale ``scale`` (the real value of one step)."""
-        if not np.isfinite(scale) or scale <= 0:
-            raise ValueError(f"i-GELU input scale {scale!r} must be positive")
+        if isinstance(scale, bool) or not isinstance(scale, int | float | np.number) or not (
+                np.isfinite(scale) and scale > 0):
+            raise ValueError(f"i-GELU input scale {scale!r} must be positive and finite")
         s2 = scale / math.sqrt(2)
         q_b, q_c = round(GELU_B / s2), round(1 / (GELU_A * s2 * s2))
         if q_b < -1023 or q_c < -(2 ** 24):
@@ -75,6 +76,7 @@ def _gelu_poly(q: np.ndarray, constants: GeluConstants) -> np.ndarray:
 
 def gelu_scale(scale: float) -> float:
     """Return the scale of :func:`i_gelu`'s output for an input of scale ``scale``."""
+    positive("scale", scale)
     s2 = scale / math.sqrt(2)
     return -scale * GELU_A * s2 * s2 / 2
 
@@ -86,6 +88,7 @@ def derive_gelu(scale_in: float, scale_out: float) -> tuple[GeluConstants, Requa
     int8 output. Raises ``ValueError`` when a constant leaves its range or the polynomial would
     clip for some int8 input.
     """
+    positive("scale_out", scale_out)
     constants = GeluConstants.for_scale(scale_in)
     exact = _gelu_poly(np.arange(-128, 128), constants)
     if np.abs(exact).max() >= 2 ** 25:
@@ -100,6 +103,12 @@ def activation(q, act: Activation | int, requant: Requant,
 
     ``gelu`` holds the i-GELU constants and is required for ``Activation.GELU``.
     """
+    if isinstance(act, bool) or act not in set(Activation):
+        raise ValueError(f"act: {act!r} is not a valid Activation "
+                         f"({', '.join(a.name for a in Activation)})")
+    instance("requant", requant, Requant)
+    if gelu is not None:
+        instance("gelu", gelu, GeluConstants)
     act = Activation(act)
     if act is Activation.IDENTITY:
         y = int_array("q", q, -128, 127)

@@ -31,7 +31,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .checks import int_array, int_scalar
+from .checks import instance, int_array, int_scalar
 from .norm import MAX_NORM_SIZE, isqrt
 from .requant import MAX_SHIFT, round_shift
 
@@ -110,6 +110,8 @@ class AddNormResult(NamedTuple):
 def add_norm(inputs, p: AddNormParams) -> AddNormResult:
     """Sum the int8 ``inputs`` (each (S, E)) with per-column multipliers and normalise each row;
     see the module docstring."""
+    instance("p", p, AddNormParams)
+    instance("inputs", inputs, tuple | list | np.ndarray)
     if len(inputs) != p.inputs:
         raise ValueError(f"inputs: {len(inputs)} tensors; the parameters have multipliers for "
                          f"{p.inputs}")

@@ -15,6 +15,7 @@ import numpy as np
 
 from hw.ita.config import ITAConfig
 
+from .checks import instance
 from .layers import (
     DEFAULT,
     FFNParams,
@@ -42,6 +43,22 @@ class EncoderParams:
     add2: AddParams
     ln2: LayerNormParams
 
+    def __post_init__(self) -> None:
+        instance("EncoderParams.heads", self.heads, tuple | list)
+        if not self.heads:
+            raise ValueError("EncoderParams.heads: empty; a layer needs at least one head")
+        for h, head in enumerate(self.heads):
+            instance(f"EncoderParams.heads[{h}]", head, HeadParams)
+            if head.emb != self.heads[0].emb:
+                raise ValueError(f"EncoderParams.heads[{h}]: embedding {head.emb} does not "
+                                 f"match heads[0]'s {self.heads[0].emb}")
+        for name, cls in (("head_sum", Requant), ("add1", AddParams), ("ln1", LayerNormParams),
+                          ("ffn", FFNParams), ("add2", AddParams), ("ln2", LayerNormParams)):
+            instance(f"EncoderParams.{name}", getattr(self, name), cls)
+        if np.shape(self.ffn.w1)[0] != self.emb:
+            raise ValueError(f"EncoderParams.ffn: w1 has {np.shape(self.ffn.w1)[0]} rows, not the "
+                             f"heads' embedding {self.emb}")
+
     @property
     def emb(self) -> int:
         return self.heads[0].emb
@@ -62,6 +79,7 @@ def encoder_layer(x, p: EncoderParams, *, cfg: ITAConfig = DEFAULT,
                   valid: int | None = None) -> EncoderResult:
     """Run one integer encoder layer on int8 ``x`` (S, E) whose first ``valid`` rows are real
     tokens (default: all)."""
+    instance("p", p, EncoderParams)
     mha = multi_head_attention(x, list(p.heads), p.head_sum, cfg=cfg, valid=valid)
     add1 = residual_add(x, mha.out, p.add1)
     ln1 = layernorm(add1, p.ln1)

@@ -21,7 +21,7 @@ import numpy as np
 from hw.ita.config import BIAS_BITS, Activation, ITAConfig
 
 from .activation import GeluConstants, activation
-from .checks import int_array, multiple_of, same
+from .checks import instance, int_array, int_scalar, multiple_of, same
 from .itamax import ItamaxStages, itamax_stages
 from .requant import Requant
 
@@ -40,6 +40,11 @@ def int8_matrix(name: str, x, *, unsigned: bool = False) -> np.ndarray:
     """Check that ``x`` is a matrix of int8 (or uint8) values and return it as int64."""
     lo, hi = (0, 255) if unsigned else (-128, 127)
     return int_array(name, x, lo, hi, ndim=2)
+
+
+def _shaped(name: str, x: np.ndarray, shape: tuple[int, ...]) -> None:
+    if x.shape != shape:
+        raise ValueError(f"{name}: shape {x.shape}, expected {shape}")
 
 
 def _bias(name: str, b, size: int) -> np.ndarray:
@@ -73,6 +78,8 @@ def matmul_step(a, b, bias, rq: Requant, *, a_unsigned: bool = False,
     cfg : ITAConfig
         R, I and C must be positive multiples of ``cfg.m``.
     """
+    instance("rq", rq, Requant)
+    instance("cfg", cfg, ITAConfig)
     a = int8_matrix("a", a, unsigned=a_unsigned)
     b = int8_matrix("b", b)
     multiple_of("a rows", a.shape[0], cfg.m)
@@ -110,13 +117,25 @@ class HeadParams:
     #: ITAMax's shift ``k`` for this head, or None for the engine's ``cfg.softmax_shift``.
     softmax_shift: int | None = None
 
+    def __post_init__(self) -> None:
+        e, p = int8_matrix("HeadParams.wq", self.wq).shape
+        for name, shape in (("wk", (e, p)), ("wv", (e, p)), ("wo", (p, e))):
+            _shaped(f"HeadParams.{name}", int8_matrix(f"HeadParams.{name}",
+                                                      getattr(self, name)), shape)
+        for name, size in (("bq", p), ("bk", p), ("bv", p), ("bo", e)):
+            _bias(f"HeadParams.{name}", getattr(self, name), size)
+        for name in ("rq_q", "rq_k", "rq_v", "rq_qk", "rq_av", "rq_ow"):
+            instance(f"HeadParams.{name}", getattr(self, name), Requant)
+        if self.softmax_shift is not None:
+            int_scalar("HeadParams.softmax_shift", self.softmax_shift, 0, 7)
+
     @property
     def emb(self) -> int:
-        return self.wq.shape[0]
+        return np.shape(self.wq)[0]
 
     @property
     def proj(self) -> int:
-        return self.wq.shape[1]
+        return np.shape(self.wq)[1]
 
 
 class HeadResult(NamedTuple):
@@ -139,6 +158,7 @@ def attention_head(x, head: HeadParams, *, cfg: ITAConfig = DEFAULT,
                    valid: int | None = None) -> HeadResult:
     """Run one attention head on int8 ``x`` (S, E); see the module docstring. ``valid`` is the
     number of real tokens: ITAMax masks the keys after them (default: none masked)."""
+    instance("head", head, HeadParams)
     x = int8_matrix("x", x)
     same("x columns", x.shape[1], head.emb, "the head's embedding (wq rows)")
     q = matmul_step(x, head.wq, head.bq, head.rq_q, cfg=cfg)
@@ -165,6 +185,7 @@ def multi_head_attention(x, heads: list[HeadParams], head_sum: Requant, *,
     """Run every head on ``x``, sum their int8 outputs and requantize: ``head_sum(sum_h Y_h)``."""
     if not heads:
         raise ValueError("heads: an empty list; multi-head attention needs at least one head")
+    instance("head_sum", head_sum, Requant)
     results = [attention_head(x, h, cfg=cfg, valid=valid) for h in heads]
     total = np.sum([r.out.astype(np.int64) for r in results], axis=0)
     return MHAResult(results, total, head_sum(total))
@@ -191,6 +212,22 @@ class FFNParams:
     rq_act: Requant = PASS
     gelu: GeluConstants | None = None
     f2_chunks: tuple[Requant, ...] = ()
+
+    def __post_init__(self) -> None:
+        e, f = int8_matrix("FFNParams.w1", self.w1).shape
+        _shaped("FFNParams.w2", int8_matrix("FFNParams.w2", self.w2), (f, e))
+        _bias("FFNParams.b1", self.b1, f)
+        _bias("FFNParams.b2", self.b2, e)
+        for name in ("rq_f1", "rq_f2", "rq_act"):
+            instance(f"FFNParams.{name}", getattr(self, name), Requant)
+        if isinstance(self.act, bool) or self.act not in set(Activation):
+            raise ValueError(f"FFNParams.act: {self.act!r} is not a valid Activation "
+                             f"({', '.join(a.name for a in Activation)})")
+        if self.gelu is not None:
+            instance("FFNParams.gelu", self.gelu, GeluConstants)
+        instance("FFNParams.f2_chunks", self.f2_chunks, tuple | list)
+        for c, rq in enumerate(self.f2_chunks):
+            instance(f"FFNParams.f2_chunks[{c}]", rq, Requant)
 
     def chunk_spans(self) -> list[tuple[int, int]]:
         """The columns of F1 (rows of W2) of each F2 chunk."""
@@ -229,6 +266,7 @@ class FFNResult(NamedTuple):
 
 def feedforward(x, ffn: FFNParams, *, cfg: ITAConfig = DEFAULT) -> FFNResult:
     """Run a feed-forward block on int8 ``x`` (S, E)."""
+    instance("ffn", ffn, FFNParams)
     f1 = linear(x, ffn.w1, ffn.b1, ffn.rq_f1, ffn.act, ffn.rq_act, ffn.gelu, cfg=cfg)
     if not ffn.f2_chunks:
         return FFNResult(f1, matmul_step(f1.out, ffn.w2, ffn.b2, ffn.rq_f2, cfg=cfg))

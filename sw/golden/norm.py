@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .checks import int_array, int_scalar
+from .checks import instance, int_array, int_scalar
 from .layers import BIAS_MAX, BIAS_MIN, int8_matrix
 from .requant import MAX_SHIFT, Requant, round_shift
 
@@ -53,6 +53,12 @@ class LayerNormParams:
     beta: np.ndarray
     rq: Requant
 
+    def __post_init__(self) -> None:
+        # the lengths are checked against the rows where it runs (layernorm, the compiler)
+        int_array("LayerNormParams.gamma", self.gamma, -128, 127, ndim=1)
+        int_array("LayerNormParams.beta", self.beta, BIAS_MIN, BIAS_MAX, ndim=1)
+        instance("LayerNormParams.rq", self.rq, Requant)
+
 
 def layernorm_stats(x) -> tuple[np.ndarray, np.ndarray]:
     """Return ``(d, z)`` of every row of int8 ``x``: centred values and normalised values."""
@@ -71,6 +77,7 @@ def layernorm_stats(x) -> tuple[np.ndarray, np.ndarray]:
 
 def layernorm(x, p: LayerNormParams) -> np.ndarray:
     """Return the integer LayerNorm of each row of int8 ``x`` (S, E) as int8."""
+    instance("p", p, LayerNormParams)
     _, z = layernorm_stats(x)
     e = z.shape[1]
     gamma = int_array("gamma", p.gamma, -128, 127, ndim=1)
@@ -110,6 +117,7 @@ class AddParams:
 
 def residual_add(a, b, p: AddParams) -> np.ndarray:
     """Return ``clamp(round_half_up((mult_a*a + mult_b*b) / 2**shift) + add)`` as int8."""
+    instance("p", p, AddParams)
     a = int_array("a", a, -128, 127)
     b = int_array("b", b, -128, 127)
     if a.shape != b.shape:

@@ -15,6 +15,7 @@ import numpy as np
 from hw.ita.config import Activation, ITAConfig
 
 from .activation import GeluConstants, derive_gelu
+from .checks import instance, int_scalar, real_array
 from .encoder import EncoderParams
 from .layers import BIAS_MAX, BIAS_MIN, DEFAULT, FFNParams, HeadParams
 from .norm import AddParams, LayerNormParams
@@ -32,7 +33,7 @@ NORM_SCALE = 2.0 ** -8
 
 def logit_scale(k: int) -> float:
     """Real value (in natural-log units) of one step of an ITAMax input logit."""
-    return math.log(2) / 2 ** k
+    return math.log(2) / 2 ** int_scalar("k", k, 0, 7)
 
 
 def _scale(t: np.ndarray) -> float:
@@ -40,7 +41,10 @@ def _scale(t: np.ndarray) -> float:
 
 
 def quantize_tensor(t: np.ndarray, scale: float) -> np.ndarray:
-    """Round ``t / scale`` to int8 (saturating)."""
+    """Round ``t / scale`` to int8 (saturating). ``t`` must be finite and ``scale`` (a number,
+    or an array that broadcasts against ``t``) positive and finite."""
+    t = real_array("t", t)
+    scale = real_array("scale", scale, positive=True)
     return np.clip(np.rint(t / scale), -128, 127).astype(np.int8)
 
 
@@ -101,13 +105,18 @@ def calibrate(p: FloatEncoder, x: np.ndarray, lengths=None) -> dict[str, np.ndar
     return every intermediate of :func:`float_encoder_layer` over the real tokens only: rows
     of all sequences stacked, and for the logits the real keys of the real queries, flattened.
     ``lengths`` (B,) gives the real tokens of each sequence (default: all)."""
-    x = np.asarray(x, dtype=np.float64)
+    instance("p", p, FloatEncoder)
+    x = real_array("calibration input", x)
     if x.ndim == 2:
         x = x[None]
     if x.ndim != 3 or x.shape[2] != p.heads[0].wq.shape[0]:
         raise ValueError(f"calibration input: shape {x.shape}; expected (B, S, "
                          f"{p.heads[0].wq.shape[0]}) or (S, {p.heads[0].wq.shape[0]})")
+    if x.ndim == 3 and 0 in x.shape[:2]:
+        raise ValueError(f"calibration input: shape {x.shape} has no sequences or no rows")
     lengths = np.full(x.shape[0], x.shape[1]) if lengths is None else np.asarray(lengths)
+    if lengths.dtype == np.bool_ or not np.issubdtype(lengths.dtype, np.integer):
+        raise ValueError(f"lengths: dtype {lengths.dtype} is not an integer type")
     if lengths.shape != (x.shape[0],) or lengths.min() < 1 or lengths.max() > x.shape[1]:
         raise ValueError(f"lengths: {lengths!r}; expected {x.shape[0]} values in "
                          f"1..{x.shape[1]}")
@@ -124,6 +133,7 @@ def quantize_encoder(p: FloatEncoder, x_calib: np.ndarray, *, lengths=None,
                      cfg: ITAConfig = DEFAULT) -> QuantizedEncoder:
     """Quantize a float encoder layer, measuring activation scales with :func:`calibrate` on
     ``x_calib`` (B, S, E) or (S, E) with real lengths ``lengths``."""
+    instance("cfg", cfg, ITAConfig)
     t = calibrate(p, x_calib, lengths)
     s = {name: _scale(v) for name, v in t.items()}
     s_logit = logit_scale(cfg.softmax_shift)

@@ -28,6 +28,7 @@ from hw.ita.config import Activation, ITAConfig
 
 from .activation import GeluConstants, derive_gelu
 from .add_norm import BETA_MAX, GAMMA_MAX, MULT_MAX, T_MAX, AddNormParams
+from .checks import instance, int_scalar
 from .itamax import itamax
 from .layers import BIAS_MAX, BIAS_MIN, FFNParams, HeadParams
 from .quantize import A_SCALE, NORM_SCALE, calibrate, logit_scale, pad_head, quantize_tensor
@@ -126,6 +127,20 @@ class WideOptions:
     gain_v: bool = False
     softmax_shift: int | None = None
 
+    def __post_init__(self) -> None:
+        for name in ("alpha", "gain_alpha"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not (
+                    0 <= value <= 1):
+                raise ValueError(f"WideOptions.{name}: {value!r} is not a number in 0..1")
+        if self.groups is not None:
+            int_scalar("WideOptions.groups", self.groups, 1, 1 << 16)
+        for name in ("sort_units", "balance_qk", "gain_v"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"WideOptions.{name}: {getattr(self, name)!r} is not a bool")
+        if self.softmax_shift is not None:
+            int_scalar("WideOptions.softmax_shift", self.softmax_shift, 0, 7)
+
 
 @dataclass(frozen=True)
 class WideQuantized:
@@ -173,6 +188,9 @@ def quantize_wide_encoder(p: FloatEncoder, x_calib: np.ndarray, *, lengths=None,
                           ) -> WideQuantized:
     """Quantize a float layer for the engine ``cfg`` on the calibration batch ``x_calib``
     (B, S, E) with real lengths ``lengths`` (default: all tokens real)."""
+    instance("p", p, FloatEncoder)
+    instance("cfg", cfg, ITAConfig)
+    instance("options", options, WideOptions)
     o = options
     emb = p.heads[0].wq.shape[0]
     pad = -p.w1.shape[1] % cfg.m                # F padded with units of zero weights: their

@@ -7,6 +7,8 @@ import numpy as np
 
 from hw.ita.config import Activation
 
+from .checks import instance, real_array
+
 __all__ = ["FloatHead", "FloatEncoder", "random_float_encoder", "float_encoder_layer",
            "gelu", "layernorm_float", "softmax"]
 
@@ -23,6 +25,18 @@ class FloatHead:
     bq: np.ndarray
     bk: np.ndarray
     bv: np.ndarray
+
+    def __post_init__(self) -> None:
+        e, p = real_array("FloatHead.wq", self.wq, ndim=2).shape
+        for name, shape in (("wk", (e, p)), ("wv", (e, p)), ("wo", (p, e)), ("bq", (p,)),
+                            ("bk", (p,)), ("bv", (p,))):
+            _shaped(f"FloatHead.{name}", getattr(self, name), shape)
+
+
+def _shaped(name: str, x, shape: tuple[int, ...]) -> None:
+    arr = real_array(name, x)
+    if arr.shape != shape:
+        raise ValueError(f"{name}: shape {arr.shape}, expected {shape}")
 
 
 @dataclass(frozen=True)
@@ -41,6 +55,27 @@ class FloatEncoder:
     beta2: np.ndarray
     act: Activation = Activation.GELU
     eps: float = 0.0    #: LayerNorm's epsilon (the integer LayerNorm has none)
+
+    def __post_init__(self) -> None:
+        instance("FloatEncoder.heads", self.heads, tuple | list)
+        if not self.heads:
+            raise ValueError("FloatEncoder.heads: empty; a layer needs at least one head")
+        e = np.shape(self.heads[0].wq)[0]
+        for h, head in enumerate(self.heads):
+            instance(f"FloatEncoder.heads[{h}]", head, FloatHead)
+            if np.shape(head.wq)[0] != e:
+                raise ValueError(f"FloatEncoder.heads[{h}]: embedding {np.shape(head.wq)[0]} "
+                                 f"does not match heads[0]'s {e}")
+        f = real_array("FloatEncoder.w1", self.w1, ndim=2).shape[1]
+        for name, shape in (("bo", (e,)), ("gamma1", (e,)), ("beta1", (e,)), ("w1", (e, f)),
+                            ("b1", (f,)), ("w2", (f, e)), ("b2", (e,)), ("gamma2", (e,)),
+                            ("beta2", (e,))):
+            _shaped(f"FloatEncoder.{name}", getattr(self, name), shape)
+        if isinstance(self.act, bool) or self.act not in set(Activation):
+            raise ValueError(f"FloatEncoder.act: {self.act!r} is not a valid Activation")
+        if isinstance(self.eps, bool) or not isinstance(self.eps, int | float) or not (
+                math.isfinite(self.eps) and self.eps >= 0):
+            raise ValueError(f"FloatEncoder.eps: {self.eps!r} must be a finite number >= 0")
 
 
 def random_float_encoder(rng: np.random.Generator, emb: int, heads: int, proj: int, ff: int,

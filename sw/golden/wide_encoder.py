@@ -20,6 +20,7 @@ import numpy as np
 from hw.ita.config import ITAConfig
 
 from .add_norm import AddNormParams, AddNormResult, add_norm
+from .checks import instance
 from .layers import FFNParams, FFNResult, HeadParams, HeadResult, attention_head, feedforward
 
 __all__ = ["WideEncoderParams", "WideEncoderResult", "wide_encoder_layer"]
@@ -37,6 +38,13 @@ class WideEncoderParams:
     cfg: ITAConfig
 
     def __post_init__(self) -> None:
+        for name, items, cls in (("heads", self.heads, HeadParams), ("ffn", self.ffn, FFNParams)):
+            instance(f"WideEncoderParams.{name}", items, tuple | list)
+            for i, item in enumerate(items):
+                instance(f"WideEncoderParams.{name}[{i}]", item, cls)
+        for name in ("norm1", "norm2"):
+            instance(f"WideEncoderParams.{name}", getattr(self, name), AddNormParams)
+        instance("WideEncoderParams.cfg", self.cfg, ITAConfig)
         if not self.heads or not self.ffn:
             raise ValueError("a layer needs at least one head and one feed-forward group")
         if self.norm1.inputs != 1 + len(self.heads):
@@ -71,6 +79,8 @@ def wide_encoder_layer(x, p: WideEncoderParams, *, cfg: ITAConfig,
                        valid: int | None = None) -> WideEncoderResult:
     """Run the layer on int8 ``x`` (S, E) whose first ``valid`` rows are real tokens (default
     all) on the engine configuration ``cfg``, which must be the one ``p`` was quantized for."""
+    instance("p", p, WideEncoderParams)
+    instance("cfg", cfg, ITAConfig)
     if cfg != p.cfg:
         raise ValueError(f"the layer was quantized for {p.cfg}, not for {cfg}: quantize it "
                          "again for this engine")

@@ -87,7 +87,10 @@ def write_elf(image: Image, path: str | Path) -> None:
     for off, data in blobs:
         out[off:off + len(data)] = data
     out[shoff:] = b"".join(shdrs)
-    Path(path).write_bytes(bytes(out))
+    try:
+        Path(path).write_bytes(bytes(out))
+    except OSError as e:
+        raise ValueError(f"{path}: cannot write the ELF: {e.strerror or e}") from None
 
 
 def _section_start(image: Image, k: int) -> int:

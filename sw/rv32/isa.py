@@ -19,8 +19,12 @@ CSR_NUMBERS = CSR_ADDRESSES
 
 def reg(name: str | int) -> int:
     """Register number of a name (``"a0"``, ``"x10"``) or an int 0..31."""
-    if isinstance(name, int) and 0 <= name < 32:
+    if isinstance(name, int) and not isinstance(name, bool):
+        if not 0 <= name < 32:
+            raise ValueError(f"register number {name} is outside 0..31")
         return name
+    if not isinstance(name, str):
+        raise ValueError(f"unknown register {name!r}")
     try:
         return REGISTERS[str(name).strip().lower()]
     except KeyError:
@@ -29,10 +33,12 @@ def reg(name: str | int) -> int:
 
 def csr(name: str | int) -> int:
     """CSR address of a name or a number 0..4095."""
-    if isinstance(name, int):
+    if isinstance(name, int) and not isinstance(name, bool):
         if not 0 <= name < 4096:
             raise ValueError(f"CSR address {name} is outside 0..4095")
         return name
+    if not isinstance(name, str):
+        raise ValueError(f"unknown CSR {name!r}")
     try:
         return CSR_NUMBERS[name.strip().lower()]
     except KeyError:

@@ -18,13 +18,36 @@ address expression (usually a label).
 """
 
 from dataclasses import dataclass, field
+from numbers import Integral
 
 from .expr import evaluate, hi, lo
 from .isa import INSTRUCTIONS, Format, csr, encode, reg
 
-__all__ = ["Program", "Image", "Section"]
+__all__ = ["Program", "Image", "Section", "DATA_RANGES", "MAX_SPACE", "MAX_ALIGN"]
 
 SECTIONS = (".text", ".data", ".bss")
+#: The values a ``.byte``, ``.half`` or ``.word`` holds (signed or unsigned), by width.
+DATA_RANGES = {1: (-128, 255), 2: (-(1 << 15), (1 << 16) - 1), 4: (-(1 << 31), (1 << 32) - 1)}
+_DIRECTIVE = {1: ".byte", 2: ".half", 4: ".word"}
+#: Largest ``.space`` (the largest L2, 256 MiB).
+MAX_SPACE = 1 << 28
+#: Largest alignment in bytes (``.balign``; ``.align`` takes its log2).
+MAX_ALIGN = 1 << 16
+
+
+def _int(what: str, value, lo: int, hi: int) -> int:
+    """``value`` as an int after checking that it is an integer in ``lo..hi``."""
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise ValueError(f"{what}: {value!r} is not an integer")
+    value = int(value)
+    if not lo <= value <= hi:
+        shown = f"{value} (0x{value:x})" if value > 0xFFFF else str(value)
+        raise ValueError(f"{what}: {shown} is outside {lo}..{hi}")
+    return value
+
+
+def _local_name(number: str, k: int) -> str:
+    return f"__local{number}_{k}"
 
 
 @dataclass
@@ -62,11 +85,15 @@ class Program:
     """Build an RV32IM program; ``link()`` places .text at ``base``, then .data and .bss."""
 
     def __init__(self, base: int = 0x8000_0000):
-        self.base = base
+        self.base = _int("base address", base, 0, (1 << 32) - 4)
+        if base % 4:
+            raise ValueError(f"base address 0x{base:x}: must be a multiple of 4")
         self.sections = {n: Section(n) for n in SECTIONS}
         self.current = self.sections[".text"]
         self.globals: set[str] = set()
         self.equates: dict[str, int | str] = {}
+        self.local_counts: dict[str, int] = {}     # numeric local label -> definitions so far
+        self._equ_where: dict[str, str] = {}
         self._where = ""
 
     # --- structure ------------------------------------------------------------------------
@@ -77,6 +104,8 @@ class Program:
         return self
 
     def label(self, name: str) -> "Program":
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"label name {name!r}: must be a non-empty string")
         for s in self.sections.values():
             if name in s.labels:
                 raise ValueError(f"label {name!r} is defined twice")
@@ -85,13 +114,35 @@ class Program:
         self.current.labels[name] = len(self.current.items)
         return self
 
+    def local_label(self, number: str) -> str:
+        """Define the numeric local label ``number`` (``1:``, defined any number of times)
+        once more and return the symbol of this definition."""
+        k = self.local_counts.get(number, 0)
+        self.local_counts[number] = k + 1
+        name = _local_name(number, k)
+        self.label(name)
+        return name
+
+    def local_ref(self, number: str, direction: str) -> str:
+        """The symbol of ``1b`` (the nearest definition of ``1:`` before here) or ``1f`` (the
+        nearest after here, which must come before the program is linked)."""
+        k = self.local_counts.get(number, 0)
+        if direction == "b":
+            if not k:
+                raise ValueError(f"{number}b: no label {number}: before this line")
+            return _local_name(number, k - 1)
+        return _local_name(number, k)
+
     def globl(self, *names: str) -> "Program":
         self.globals.update(names)
         return self
 
     def equ(self, name: str, value: int | str) -> "Program":
         """Define a constant symbol (``.equ``)."""
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f".equ name {name!r}: must be an identifier")
         self.equates[name] = value
+        self._equ_where[name] = self._where
         return self
 
     def _add(self, kind: str, size: int, *args) -> "Program":
@@ -111,13 +162,18 @@ class Program:
         return self._add("data", len(values), 1, values)
 
     def space(self, size: int) -> "Program":
-        return self._add("space", size)
+        return self._add("space", _int(".space size", size, 0, MAX_SPACE))
 
     def align(self, power: int) -> "Program":
         """Align to ``2**power`` bytes (RISC-V ``.align``)."""
+        power = _int(".align power of two", power, 0, MAX_ALIGN.bit_length() - 1)
         return self._add("align", 0, 1 << power)
 
     def balign(self, size: int) -> "Program":
+        """Align to ``size`` bytes, a power of two."""
+        size = _int(".balign alignment", size, 1, MAX_ALIGN)
+        if size & (size - 1):
+            raise ValueError(f".balign alignment: {size} is not a power of two")
         return self._add("align", 0, size)
 
     # --- instructions ---------------------------------------------------------------------
@@ -138,8 +194,8 @@ class Program:
         return self.insn("addi", "zero", "zero", 0)
 
     def li(self, rd, value):
-        if isinstance(value, int):
-            value = value & 0xFFFF_FFFF
+        if not isinstance(value, str):
+            value = _int("li value", value, -(1 << 31), (1 << 32) - 1) & 0xFFFF_FFFF
             signed = value - (1 << 32) if value >> 31 else value
             if -2048 <= signed <= 2047:
                 return self.insn("addi", rd, "zero", signed)
@@ -258,8 +314,15 @@ class Program:
         symbols = self._layout()
         consts = {}
         for name, value in self.equates.items():
-            consts[name] = evaluate(value, {**symbols, **consts})
+            try:
+                consts[name] = evaluate(value, {**symbols, **consts})
+            except ValueError as e:
+                raise ValueError(f"{self._equ_where.get(name, '')}.equ {name}: {e}") from None
         symbols.update(consts)
+        end = max(s.start + s.size for s in self.sections.values())
+        if end > 1 << 32:
+            raise ValueError(f"the program ends at 0x{end:x}, past the 32-bit address space "
+                             f"(base 0x{self.base:08x})")
         segments = []
         for name in (".text", ".data"):
             s = self.sections[name]
@@ -268,12 +331,17 @@ class Program:
                 off = addr - s.start
                 try:
                     if item.kind == "insn":
+                        if addr % 4:
+                            raise ValueError(f"{item.args[0]} at 0x{addr:08x}: an instruction "
+                                             "must be 4-byte aligned (add .balign 4 before it)")
                         word = self._encode(item.args[0], item.args[1], symbols, addr)
                         out[off:off + 4] = word.to_bytes(4, "little")
                     elif item.kind == "data":
                         width, values = item.args
+                        lo_, hi_ = DATA_RANGES[width]
                         for k, v in enumerate(values):
-                            x = evaluate(v, symbols, addr) & ((1 << (8 * width)) - 1)
+                            x = _int(f"{_DIRECTIVE[width]} value", evaluate(v, symbols, addr),
+                                     lo_, hi_) & ((1 << (8 * width)) - 1)
                             out[off + k * width:off + (k + 1) * width] = x.to_bytes(width,
                                                                                     "little")
                 except ValueError as e:
@@ -323,4 +391,6 @@ class Program:
             if not 0 <= uimm <= 31:
                 raise ValueError(f"{name}: immediate {uimm} is outside 0..31")
             return encode(name, reg(ops[0]), uimm, imm=csr(ops[1]))
+        if name != "fence":
+            need(0)
         return encode(name)                                # SYS

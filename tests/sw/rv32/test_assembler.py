@@ -145,7 +145,7 @@ def test_program_api_and_elf_roundtrip(tmp_path):
     ("frob a0", "unknown instruction 'frob'"),
     ("beq a0, a1, nowhere", "undefined symbol 'nowhere'"),
     ("x: nop\nx: nop", "label 'x' is defined twice"),
-    ("csrr a0, mscratch", "unknown CSR 'mscratch'"),
+    ("csrr a0, mbogus", "unknown CSR 'mbogus'"),
     (".bogus 1", "unknown directive .bogus"),
     ("slli a0, a0, 32", "shift amount 32 is outside 0..31"),
 ])
