@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__, asm, bench, compile, execute, models, verilog, version
+from .options import file_error
 
 #: The command groups, in the order ``--help`` lists them.
 COMMANDS = (version, verilog, asm, execute, bench, compile, models)
@@ -32,8 +33,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return args.func(args)
-    except ValueError as e:
+    except ValueError as e:               # a bad value (the message names it)
         print(f"tinyita: error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:                  # a file or folder that cannot be read or written
+        print(f"tinyita: error: {file_error(e)}", file=sys.stderr)
         return 2
 
 

@@ -11,7 +11,7 @@ from hw.config import ClusterConfig
 from hw.ita.config import Activation, ITAConfig
 from sw.compiler.models import PARTS
 
-from .options import add_config, add_json, config_from, report
+from .options import add_config, add_json, config_from, output_dir, output_file, report
 from .verilog import CLUSTER
 
 ACTIVATIONS = {"gelu": Activation.GELU, "relu": Activation.RELU}
@@ -21,7 +21,10 @@ def register(sub: "argparse._SubParsersAction") -> None:
     from sw.compiler.flow import STAGES
 
     p = sub.add_parser("compile", help="compile an encoder for the cluster: program.elf and "
-                       "manifest.json")
+                       "manifest.json (an ONNX model: one folder of them per layer)")
+    _onnx(p)
+    p.add_argument("--calib", type=Path, metavar="FILE.npz", help="an ONNX model's calibration "
+                   "inputs (input_ids, attention_mask; default: the built-in sentences)")
     _model(p)
     p.add_argument("-o", "--output", type=Path, required=True, help="output directory")
     p.add_argument("--dump", choices=STAGES, action="append", default=[],
@@ -29,6 +32,11 @@ def register(sub: "argparse._SubParsersAction") -> None:
     p.set_defaults(func=compile_command)
     p = sub.add_parser("run", help="compile an encoder, run it, check it against the golden "
                        "model and show where the cycles go")
+    _onnx(p)
+    p.add_argument("--calib", type=Path, metavar="FILE.npz", help="an ONNX model's calibration "
+                   "inputs (default: the built-in sentences)")
+    p.add_argument("--input", type=Path, metavar="FILE.npz", help="an ONNX model's inputs "
+                   "(input_ids, attention_mask), one run per row; or --text")
     _model(p)
     p.add_argument("--executor", choices=("functional", "rtl"), default="rtl",
                    help="the functional executor (Python, seconds) or the Verilator cluster "
@@ -46,6 +54,14 @@ def register(sub: "argparse._SubParsersAction") -> None:
                    help="a text to embed (repeatable; default: one built-in sentence)")
     add_json(p)
     p.set_defaults(func=run_command)
+
+
+def _onnx(p: argparse.ArgumentParser) -> None:
+    p.add_argument("onnx", nargs="?", metavar="MODEL.onnx", help="an ONNX encoder (or a known "
+                   "ONNX model: paraphrase-minilm-l3) imported, quantized and compiled layer by "
+                   "layer instead of a random-weight one")
+    p.add_argument("--tokenizer", metavar="PATH", help="the ONNX model's tokenizer.json (default: "
+                   "the one beside the file)")
 
 
 def _model(p: argparse.ArgumentParser) -> None:
@@ -75,6 +91,14 @@ def _compile(args: argparse.Namespace):
 def compile_command(args: argparse.Namespace) -> int:
     from sw.compiler.flow import dump
 
+    output_dir(args.output)
+    if args.onnx:
+        from .models import onnx_compile
+
+        args.model = args.onnx
+        return onnx_compile(args)
+    if args.calib:
+        raise ValueError("--calib needs an ONNX model")
     compiled, _ = _compile(args)
     for stage in args.dump:
         print(f"== {stage}\n{dump(compiled, stage)}")
@@ -88,7 +112,7 @@ def compile_command(args: argparse.Namespace) -> int:
 def _rtl_runner(args: argparse.Namespace):
     """Run a compiled program on Verilator, check it against the golden model; return its
     tensors and measured stage cycles (raises ExecError or ExecutionError)."""
-    from sw.compiler.executor import ExecutionError, check_tensors
+    from sw.compiler.executor import ExecutionError, check_l2, check_tensors
     from tb.cluster.compiled import run_compiled
 
     def run(compiled, inputs):
@@ -96,15 +120,18 @@ def _rtl_runner(args: argparse.Namespace):
         if r["exit_code"] != 0:
             raise ExecutionError(f"the program exited with {r['exit_code']}")
         check_tensors(compiled, r["tensors"], inputs)
+        check_l2(compiled, r["l2"])
         return r["tensors"], r["stage_cycles"]
     return run
 
 
 def _model_table(r: dict) -> str:
     lines = [f"{r['model']} on the cluster ({r['executor']} executor, engine {r['engine']})"]
+    if "import" in r:
+        lines.append(r["import"])
     for t in r["texts"]:
         lines.append(f"\n{t['text']!r}: {t['tokens']} tokens padded to {t['padded']}, "
-                     f"embedding cosine vs float {t['cosine']:.4f}")
+                     f"embedding cosine vs {r.get('reference', 'float')} {t['cosine']:.4f}")
         lines.append("layer      cycles  utilization")
         for i, layer in enumerate(t["layers"]):
             lines.append(f"{i:5d} {layer['cycles']:11d}  {layer['utilization']:.3f}"
@@ -151,9 +178,33 @@ def run_model(args: argparse.Namespace) -> int:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from sw.compiler.executor import ExecutionError, check_tensors, execute
+    from sw.compiler.executor import ExecutionError, check_l2, check_tensors, execute
     from sw.compiler.report import plot_timeline, summary, table_text
 
+    if args.output:
+        output_dir(args.output)
+    if args.plot:
+        output_file(args.plot)
+    if args.max_cycles is not None and args.max_cycles <= 0:
+        raise ValueError(f"--max-cycles {args.max_cycles}: must be positive")
+    from .models import is_onnx
+
+    if args.onnx or (args.model and is_onnx(args.model)):
+        from sw.compiler.executor import ExecutionError, execute
+        from tb.cluster.run import ExecError
+
+        from .models import onnx_run
+
+        args.model = args.onnx or args.model
+        runner = (_rtl_runner(args) if args.executor == "rtl"
+                  else lambda compiled, inputs: (execute(compiled, inputs), None))
+        try:
+            return onnx_run(args, runner)
+        except (ExecError, ExecutionError) as e:
+            print(f"tinyita run: {e}", file=sys.stderr)
+            return 1
+    if args.input or args.calib:
+        raise ValueError("--input and --calib need an ONNX model")
     if args.model:
         return run_model(args)
     if args.text:
@@ -177,6 +228,7 @@ def run_command(args: argparse.Namespace) -> int:
             return 1
         try:
             check_tensors(compiled, r["tensors"], inputs)
+            check_l2(compiled, r["l2"])
         except ExecutionError as e:
             print(f"tinyita run: not bit-exact on the RTL: {e}", file=sys.stderr)
             return 1

@@ -3,7 +3,15 @@
 Public API used by hardware tests and outside checks: :func:`requantize` and :func:`itamax`.
 """
 
-from .activation import GeluConstants, activation, derive_gelu, gelu_scale, i_gelu, relu
+from .activation import (
+    GeluConstants,
+    activation,
+    derive_gelu,
+    gelu_min_scale,
+    gelu_scale,
+    i_gelu,
+    relu,
+)
 from .encoder import EncoderParams, EncoderResult, encoder_layer
 from .itamax import ItamaxStages, itamax, itamax_stages, softmax_rs
 from .layers import (
@@ -28,7 +36,7 @@ from .requant import Requant, clip_acc, requant_for, requantize, round_shift
 __all__ = [
     "requantize", "Requant", "requant_for", "round_shift", "clip_acc",
     "itamax", "itamax_stages", "ItamaxStages", "softmax_rs",
-    "relu", "i_gelu", "gelu_scale", "GeluConstants", "derive_gelu", "activation",
+    "relu", "i_gelu", "gelu_scale", "gelu_min_scale", "GeluConstants", "derive_gelu", "activation",
     "matmul_step", "StepResult", "HeadParams", "HeadResult", "attention_head",
     "MHAResult", "multi_head_attention", "FFNParams", "FFNResult", "feedforward",
     "LinearResult", "linear",

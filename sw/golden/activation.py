@@ -14,6 +14,7 @@ activation requantizer keeps an unsigned multiplier.
 
 import math
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
@@ -22,7 +23,7 @@ from hw.ita.config import Activation
 from .checks import instance, int_array, int_scalar, positive
 from .requant import Requant, clip_acc, requant_for
 
-__all__ = ["GELU_A", "GELU_B", "GeluConstants", "relu", "i_gelu", "gelu_scale",
+__all__ = ["GELU_A", "GELU_B", "GeluConstants", "relu", "i_gelu", "gelu_scale", "gelu_min_scale",
            "derive_gelu", "activation"]
 
 GELU_A = -0.2888
@@ -89,12 +90,31 @@ def derive_gelu(scale_in: float, scale_out: float) -> tuple[GeluConstants, Requa
     clip for some int8 input.
     """
     positive("scale_out", scale_out)
-    constants = GeluConstants.for_scale(scale_in)
-    exact = _gelu_poly(np.arange(-128, 128), constants)
-    if np.abs(exact).max() >= 2 ** 25:
-        raise ValueError(f"i-GELU input scale {scale_in!r}: the polynomial reaches "
-                         f"{int(np.abs(exact).max())}, beyond the 26-bit accumulator (2**25)")
-    return constants, requant_for(gelu_scale(scale_in) / scale_out)
+    if not _gelu_fits(scale_in):
+        raise ValueError(f"i-GELU input scale {scale_in!r}: the polynomial leaves the 26-bit "
+                         f"accumulator (2**25) for some int8 input; the smallest input scale "
+                         f"it allows is {gelu_min_scale():.6g}")
+    return GeluConstants.for_scale(scale_in), requant_for(gelu_scale(scale_in) / scale_out)
+
+
+def _gelu_fits(scale_in: float) -> bool:
+    """Whether the i-GELU polynomial for ``scale_in`` stays inside the accumulator for every
+    int8 input."""
+    exact = _gelu_poly(np.arange(-128, 128), GeluConstants.for_scale(scale_in))
+    return bool(np.abs(exact).max() < 2 ** 25)
+
+
+@cache
+def gelu_min_scale() -> float:
+    """The smallest i-GELU input scale (real value of one int8 step) whose polynomial stays
+    inside the 26-bit accumulator, to 1e-6 relative (about 0.00646): its constants grow as the
+    scale shrinks. A quantizer whose pre-activations are smaller uses this scale instead,
+    giving up resolution rather than failing."""
+    lo, hi = 1e-6, 1.0
+    while hi - lo > 1e-6 * hi:
+        mid = (lo + hi) / 2
+        lo, hi = (lo, mid) if _gelu_fits(mid) else (mid, hi)
+    return hi
 
 
 def activation(q, act: Activation | int, requant: Requant,

@@ -26,7 +26,7 @@ import numpy as np
 
 from hw.ita.config import Activation, ITAConfig
 
-from .activation import GeluConstants, derive_gelu
+from .activation import GeluConstants, derive_gelu, gelu_min_scale
 from .add_norm import BETA_MAX, GAMMA_MAX, MULT_MAX, T_MAX, AddNormParams
 from .checks import instance, int_scalar
 from .itamax import itamax
@@ -244,6 +244,7 @@ def quantize_wide_encoder(p: FloatEncoder, x_calib: np.ndarray, *, lengths=None,
         s_pre, s_f1 = _scale(t["f1_pre"][:, units]), _scale(t["f1"][:, units])
         gelu: GeluConstants | None = None
         if act is Activation.GELU:
+            s_pre = max(s_pre, gelu_min_scale())     # tiny pre-activations: less resolution
             gelu, rq_act = derive_gelu(s_pre, s_f1)
         else:
             rq_act = requant_for(s_pre / s_f1)

@@ -1,2 +1,2 @@
-"""Models into the flow: pretrained encoders loaded from Hugging Face folders, their float
-reference, quantization for the cluster and accuracy measurement."""
+"""Models into the flow: pretrained encoders loaded from Hugging Face folders or imported from
+ONNX files, their float reference, quantization for the cluster and accuracy measurement."""

@@ -72,7 +72,7 @@ class BertModel:
     ln_gamma: np.ndarray
     ln_beta: np.ndarray
     layers: tuple[FloatEncoder, ...]
-    tokenizer: Tokenizer
+    tokenizer: Tokenizer | None
     pooling: str = "mean"
     normalize: bool = True
     name: str = ""
@@ -82,6 +82,9 @@ class BertModel:
         multiple of ``multiple``."""
         if not texts or not all(isinstance(t, str) for t in texts):
             raise ValueError(f"texts: {texts!r}; expected a non-empty list of strings")
+        if self.tokenizer is None:
+            raise ValueError(f"model {self.name!r} has no tokenizer; give one (a "
+                             "tokenizer.json) or token ids")
         enc = self.tokenizer.encode_batch(texts)
         longest = max(len(e.ids) for e in enc)
         s = -(-longest // multiple) * multiple

@@ -69,3 +69,189 @@ def tiny_bert(tiny_bert_path) -> BertModel:
 @pytest.fixture(scope="session")
 def minilm() -> BertModel:
     return load_bert(model_path("minilm"))
+
+
+# -- ONNX encoders made here with onnx.helper, in the forms exporters write --------------------
+
+def make_onnx_encoder(*, layers=2, emb=64, heads=2, ff=128, vocab=11, seed=0,
+                      opset=17, ln="op", act="erf", weights="float", linear="matmul",
+                      scale="div", shapes="dynamic", pooling="mean", qdq=False,
+                      softmax_axis=-1, mask=True):
+    """A random BERT encoder as an ONNX graph. ``ln``: "op" or "decomposed"; ``act``: "erf",
+    "gelu" (the op, opset 20), "tanh" (GELU's tanh form), "relu"; ``weights``: "float",
+    "int8" (int8 initializers, Cast and Mul) or "dq" (DequantizeLinear); ``linear``: "matmul"
+    or "gemm" (on the input flattened to (B*S, E)); ``scale``: "div" (scores / sqrt(P)) or
+    "mul_q" (Q times 1/sqrt(P) before the split); ``shapes``: "dynamic" (the Shape, Gather,
+    Unsqueeze, Concat arithmetic) or "static"; ``pooling``: "mean", "cls" or "none"; ``qdq``:
+    QuantizeLinear/DequantizeLinear on each layer's input."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(seed)
+    proj = emb // heads
+    nodes, inits = [], []
+    count = [0]
+
+    def name(op):
+        count[0] += 1
+        return f"{op}_{count[0]}"
+
+    def init(value, label=None):
+        label = label or name("w")
+        inits.append(numpy_helper.from_array(np.asarray(value), label))
+        return label
+
+    def node(op, inputs, label=None, **attrs):
+        label = label or name(op)
+        out = label + "_out"
+        nodes.append(helper.make_node(op, inputs, [out], name=label, **attrs))
+        return out
+
+    def w(*shape):
+        return rng.normal(0, 1 / np.sqrt(shape[0]), shape).astype(np.float32)
+
+    def weight(value):
+        if weights == "float":
+            return init(value)
+        s = np.float32(np.abs(value).max() / 127)
+        qv = np.clip(np.rint(value / s), -127, 127).astype(np.int8)
+        if weights == "int8":
+            return node("Mul", [node("Cast", [init(qv)], to=TensorProto.FLOAT), init(s)])
+        return node("DequantizeLinear", [init(qv), init(s), init(np.int8(0))])
+
+    def lin(x, fin, fout, label):
+        wv, bv = w(fin, fout), (0.1 * rng.normal(size=fout)).astype(np.float32)
+        if linear == "gemm":
+            flat = node("Reshape", [x, init(np.array([-1, fin]))])
+            y = node("Gemm", [flat, weight(np.ascontiguousarray(wv.T)), init(bv)],
+                     label, transB=1)
+            return node("Reshape", [y, target(("b", "s", fout))])
+        return node("Add", [init(bv), node("MatMul", [x, weight(wv)], label)])
+
+    def dim(which):
+        if shapes == "static":
+            return init(np.array([0]))
+        g = node("Gather", [node("Shape", ["input_ids"]), init(np.array(which))], axis=0)
+        return node("Unsqueeze", [g, init(np.array([0]))])
+
+    def target(dims):
+        parts = []
+        for d in dims:
+            parts.append(dim(0) if d == "b" else dim(1) if d == "s" else init(np.array([d])))
+        if shapes == "static":
+            return init(np.array([0 if d in ("b", "s") else d for d in dims]))
+        return node("Concat", parts, axis=0)
+
+    def layernorm(x, label):
+        gamma = (1 + 0.1 * rng.normal(size=emb)).astype(np.float32)
+        beta = (0.1 * rng.normal(size=emb)).astype(np.float32)
+        if ln == "op":
+            return node("LayerNormalization", [x, init(gamma), init(beta)], label, axis=-1,
+                        epsilon=1e-12)
+
+        def mean(t):
+            if opset >= 18:
+                return node("ReduceMean", [t, init(np.array([-1]))])
+            return node("ReduceMean", [t], axes=[-1])
+        d = node("Sub", [x, mean(x)])
+        var = mean(node("Pow", [d, init(np.float32(2))]))
+        n = node("Div", [d, node("Sqrt", [node("Add", [var, init(np.float32(1e-12))])])],
+                 label)
+        return node("Add", [node("Mul", [n, init(gamma)]), init(beta)])
+
+    def activation(x, label):
+        if act == "relu":
+            return node("Relu", [x], label)
+        if act == "gelu":
+            return node("Gelu", [x], label)
+        if act == "tanh":
+            inner = node("Mul", [node("Add", [x, node("Mul", [node(
+                "Pow", [x, init(np.float32(3))]), init(np.float32(0.044715))])]),
+                init(np.float32(np.sqrt(2 / np.pi)))])
+            t = node("Add", [node("Tanh", [inner], label), init(np.float32(1))])
+            return node("Mul", [node("Mul", [x, t]), init(np.float32(0.5))])
+        e = node("Erf", [node("Div", [x, init(np.float32(np.sqrt(2)))])], label)
+        return node("Mul", [node("Mul", [x, node("Add", [e, init(np.float32(1))])]),
+                            init(np.float32(0.5))])
+
+    # embedding
+    word = node("Gather", [init(w(vocab, emb) * 3, "word_embeddings"), "input_ids"], "word")
+    pos_ids = node("Slice", [init(np.arange(128)[None], "position_ids_buffer"),
+                             init(np.array([0])), dim(1) if shapes == "dynamic"
+                             else node("Unsqueeze", [node("Gather", [node(
+                                 "Shape", ["input_ids"]), init(np.array(1))], axis=0),
+                                 init(np.array([0]))]), init(np.array([1]))])
+    pos = node("Gather", [init(w(128, emb), "position_embeddings"), pos_ids], "position")
+    tt_ids = node("ConstantOfShape", [node("Shape", ["input_ids"])],
+                  value=numpy_helper.from_array(np.array([0], dtype=np.int64)))
+    tt = node("Gather", [init(w(2, emb), "token_type_embeddings"), tt_ids], "token_type")
+    x = layernorm(node("Add", [node("Add", [word, tt]), pos]), "embeddings_ln")
+    m = node("Cast", [node("Unsqueeze", ["attention_mask", init(np.array([1, 2]))])],
+             to=TensorProto.FLOAT)
+    additive = node("Mul", [node("Sub", [init(np.float32(1)), m]),
+                            init(np.float32(np.finfo(np.float32).min))], "mask")
+    for i in range(layers):
+        p = f"layer{i}."
+        if qdq:
+            sx = np.float32(0.05)
+            x = node("DequantizeLinear", [node("QuantizeLinear", [x, init(sx), init(
+                np.int8(0))], p + "quantize"), init(sx), init(np.int8(0))], p + "dequantize")
+        q = lin(x, emb, emb, p + "query")
+        if scale == "mul_q":
+            q = node("Mul", [q, init(np.float32(1 / np.sqrt(proj)))])
+        k = lin(x, emb, emb, p + "key")
+        v = lin(x, emb, emb, p + "value")
+        split = target(("b", "s", heads, proj))
+        qh = node("Transpose", [node("Reshape", [q, split])], perm=[0, 2, 1, 3])
+        kt = node("Transpose", [node("Reshape", [k, split])], perm=[0, 2, 3, 1])
+        vh = node("Transpose", [node("Reshape", [v, split])], perm=[0, 2, 1, 3])
+        scores = node("MatMul", [qh, kt], p + "scores")
+        if scale == "div":
+            scores = node("Div", [scores, init(np.float32(np.sqrt(proj)))])
+        if mask:
+            scores = node("Add", [scores, additive])
+        a = node("Softmax", [scores], p + "softmax", axis=softmax_axis)
+        ctx = node("Transpose", [node("MatMul", [a, vh])], perm=[0, 2, 1, 3])
+        ctx = node("Reshape", [ctx, target(("b", "s", emb))], p + "merge")
+        o = lin(ctx, emb, emb, p + "output")
+        x1 = layernorm(node("Add", [o, x]), p + "ln1")
+        f = lin(activation(lin(x1, emb, ff, p + "f1"), p + "act"), ff, emb, p + "f2")
+        x = layernorm(node("Add", [f, x1]), p + "ln2")
+    outputs = [helper.make_tensor_value_info(x, TensorProto.FLOAT, ["batch", "seq", emb])]
+    if pooling == "mean":
+        mm = node("Cast", [node("Unsqueeze", ["attention_mask", init(np.array([-1]))])],
+                  to=TensorProto.FLOAT)
+        total = node("ReduceSum", [node("Mul", [x, mm]), init(np.array([1]))], keepdims=0)
+        count_ = node("Clip", [node("ReduceSum", [mm, init(np.array([1]))], keepdims=0),
+                               init(np.float32(1e-9))])
+        outputs = [helper.make_tensor_value_info(node("Div", [total, count_], "pooled"),
+                                                 TensorProto.FLOAT, ["batch", emb])]
+    elif pooling == "cls":
+        outputs = [helper.make_tensor_value_info(
+            node("Gather", [x, init(np.array(0))], "pooled", axis=1), TensorProto.FLOAT,
+            ["batch", emb])]
+    graph = helper.make_graph(nodes, "encoder", [
+        helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "seq"]),
+        helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "seq"])],
+        outputs, inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    model.ir_version = 8 if opset <= 17 else 10
+    onnx.checker.check_model(model)
+    return model
+
+
+def onnx_tokenizer() -> Tokenizer:
+    """The ten-word tokenizer of the tiny models."""
+    tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(WORDS)}, unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", 2), ("[SEP]", 3)])
+    return tok
+
+
+@pytest.fixture(scope="session")
+def paraphrase():
+    """paraphrase-MiniLM-L3-v2 as PyTorch 2.3 exported it, imported (fetched on first use)."""
+    from sw.models.onnx import load_onnx
+
+    return load_onnx(model_path("paraphrase-minilm-l3") / "model.onnx")
