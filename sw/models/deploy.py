@@ -17,7 +17,7 @@ from .accuracy import cosine
 from .bert import embed, forward, mean_pool
 from .integer import QuantizedModel
 
-__all__ = ["LayerRun", "TextRun", "Runner", "run_text"]
+__all__ = ["LayerRun", "TextRun", "SequenceRun", "Runner", "run_sequence", "run_text"]
 
 #: Runs a compiled program on its inputs; returns every tensor as the run left it in L2 and
 #: the measured cycles of each stage (None when nothing measures them).
@@ -46,15 +46,24 @@ class TextRun:
     cosine: float               #: embedding against the float model's
 
 
-def run_text(q: QuantizedModel, text: str, cluster: ClusterConfig, runner: Runner) -> TextRun:
-    """Tokenise ``text`` (padded to a multiple of M, the padding masked), run every layer of
-    ``q`` compiled for ``cluster`` with ``runner``, pool, and compare with the float model."""
+@dataclass
+class SequenceRun:
+    """One sequence of token ids through the whole model on the cluster."""
+
+    tokens: int                 #: real tokens ([CLS] and [SEP] included)
+    padded: int                 #: rows of each layer's input (a multiple of M)
+    layers: list[LayerRun]
+    embedding: np.ndarray       #: pooled on the host
+
+
+def run_sequence(q: QuantizedModel, ids: np.ndarray, n: int, cluster: ClusterConfig,
+                 runner: Runner) -> SequenceRun:
+    """Run token ids (S,) with ``n`` real tokens (S a multiple of M, the rest masked) through
+    every layer of ``q`` compiled for ``cluster`` with ``runner``; pool on the host."""
     if cluster.ita_config() != q.cfg:
         raise ValueError(f"the model was quantized for {q.cfg}, the cluster has "
                          f"{cluster.ita_config()}")
-    batch = q.model.tokenize([text], multiple=q.cfg.m)
-    n = int(batch.lengths[0])
-    x = q.layers[0].quantize_input(embed(q.model, batch.ids))[0]
+    x = q.layers[0].quantize_input(embed(q.model, ids[None]))[0]
     runs = []
     for layer in q.layers:
         graph = from_wide_encoder([layer.params], x.shape[0], valid=n)
@@ -63,7 +72,15 @@ def run_text(q: QuantizedModel, text: str, cluster: ClusterConfig, runner: Runne
         tensors, measured = runner(compiled, inputs)
         x = tensors[graph.outputs[0]]
         runs.append(LayerRun(compiled, inputs, x, measured))
+    mask = (np.arange(len(ids)) < n)[None].astype(np.int64)
     h = q.layers[-1].dequantize_output(x)[None]
-    e = mean_pool(q.model, h, batch.mask)[0]
-    return TextRun(text, n, x.shape[0], runs,
-                   float(cosine(e, forward(q.model, batch).embeddings[0])))
+    return SequenceRun(n, len(ids), runs, mean_pool(q.model, h, mask)[0])
+
+
+def run_text(q: QuantizedModel, text: str, cluster: ClusterConfig, runner: Runner) -> TextRun:
+    """Tokenise ``text`` (padded to a multiple of M, the padding masked), run it through the
+    model on the cluster (:func:`run_sequence`), and compare with the float model."""
+    batch = q.model.tokenize([text], multiple=q.cfg.m)
+    r = run_sequence(q, batch.ids[0], int(batch.lengths[0]), cluster, runner)
+    return TextRun(text, r.tokens, r.padded, r.layers,
+                   float(cosine(r.embedding, forward(q.model, batch).embeddings[0])))
