@@ -125,6 +125,21 @@ def _rtl_runner(args: argparse.Namespace):
     return run
 
 
+def layer_rows(layers: list) -> list[dict]:
+    """Each layer run's cycles (measured, else predicted) and utilization, for the reports of
+    ``tinyita run`` on a model."""
+    from sw.compiler.report import summary
+
+    rows = []
+    for layer in layers:
+        s = summary(layer.compiled, layer.measured)
+        rows.append({"cycles": s.get("cycles", s["predicted_cycles"]),
+                     "predicted_cycles": s["predicted_cycles"],
+                     "utilization": s.get("utilization", s["utilization_predicted"]),
+                     "measured": layer.measured is not None})
+    return rows
+
+
 def _model_table(r: dict) -> str:
     lines = [f"{r['model']} on the cluster ({r['executor']} executor, engine {r['engine']})"]
     if "import" in r:
@@ -142,7 +157,6 @@ def _model_table(r: dict) -> str:
 def run_model(args: argparse.Namespace) -> int:
     """``tinyita run --model``: the model's layers compiled and run on the texts."""
     from sw.compiler.executor import ExecutionError, execute
-    from sw.compiler.report import summary
     from sw.models.deploy import run_text
     from sw.models.integer import quantize_model
     from sw.models.sentences import CALIBRATION, SENTENCES
@@ -163,15 +177,8 @@ def run_model(args: argparse.Namespace) -> int:
         except (ExecError, ExecutionError) as e:
             print(f"tinyita run: {e}", file=sys.stderr)
             return 1
-        layers = []
-        for layer in r.layers:
-            s = summary(layer.compiled, layer.measured)
-            layers.append({"cycles": s.get("cycles", s["predicted_cycles"]),
-                           "predicted_cycles": s["predicted_cycles"],
-                           "utilization": s.get("utilization", s["utilization_predicted"]),
-                           "measured": layer.measured is not None})
         texts.append({"text": text, "tokens": r.tokens, "padded": r.padded,
-                      "cosine": r.cosine, "layers": layers})
+                      "cosine": r.cosine, "layers": layer_rows(r.layers)})
     report(args, {"model": model.name, "executor": args.executor, "engine": str(cfg),
                   "texts": texts}, _model_table)
     return 0

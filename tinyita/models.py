@@ -97,8 +97,7 @@ def _onnx_setup(args: argparse.Namespace):
     """The imported model, the cluster and the model quantized on ``--calib`` (or on the
     built-in calibration sentences)."""
     from hw.config import ClusterConfig
-    from sw.models.integer import quantize_model
-    from sw.models.onnx_run import load_inputs, pad_batch, qdq_report
+    from sw.models.onnx_run import load_inputs, pad_batch, qdq_report, quantize_import
     from sw.models.sentences import CALIBRATION
 
     from .options import config_from
@@ -116,7 +115,7 @@ def _onnx_setup(args: argparse.Namespace):
     else:
         raise ValueError(f"model {args.model!r} has no tokenizer.json beside it: give "
                          "--calib FILE.npz (or --tokenizer)")
-    q = quantize_model(model, calib, cfg)
+    q = quantize_import(imp, calib, cfg)
     for line in qdq_report(imp, q):
         print(line, file=sys.stderr)
     return imp, cluster, calib, q
@@ -130,8 +129,8 @@ def _import_summary(imp) -> str:
     return (f"{imp.path}: {len(imp.roles)} nodes, {counts.get('folded', 0)} folded, {mapped} "
             f"mapped; {c.layers} layers, E={c.emb}, {c.heads} heads of {c.proj}, F={c.ff}, "
             f"{c.act.name}, {m.pooling} pooling{', normalised' if m.normalize else ''}"
-            + (f"; {len(imp.qdq)} QDQ pairs on activations: their scales are reported, the "
-               "quantizer calibrates its own" if imp.qdq else ""))
+            + (f"; {len(imp.qdq)} QDQ pairs on activations: their scales used where the "
+               "integer arithmetic has one per tensor, the changes listed" if imp.qdq else ""))
 
 
 def onnx_compile(args: argparse.Namespace) -> int:
@@ -163,11 +162,13 @@ def onnx_compile(args: argparse.Namespace) -> int:
 def onnx_run(args: argparse.Namespace, runner: "Runner") -> int:
     """``tinyita run MODEL.onnx``: each input sequence through the layers on the cluster, its
     embedding against onnxruntime running the file."""
-    from sw.compiler.report import summary
     from sw.models.accuracy import cosine
     from sw.models.bert import Batch
-    from sw.models.onnx_run import load_inputs, reference, run_sequence
+    from sw.models.deploy import run_sequence
+    from sw.models.onnx_run import load_inputs, reference
     from sw.models.sentences import SENTENCES
+
+    from .compile import _model_table, layer_rows
 
     imp, cluster, _, q = _onnx_setup(args)
     if args.input:
@@ -184,17 +185,8 @@ def onnx_run(args: argparse.Namespace, runner: "Runner") -> int:
         ref = reference(imp, one)[0]
         s = -(-n // q.cfg.m) * q.cfg.m
         r = run_sequence(q, np.pad(ids[:n], (0, s - n)), n, cluster, runner)
-        layers = []
-        for layer in r.layers:
-            sm = summary(layer.compiled, layer.measured)
-            layers.append({"cycles": sm.get("cycles", sm["predicted_cycles"]),
-                           "predicted_cycles": sm["predicted_cycles"],
-                           "utilization": sm.get("utilization", sm["utilization_predicted"]),
-                           "measured": layer.measured is not None})
         rows.append({"text": name, "tokens": n, "padded": r.padded,
-                     "cosine": float(cosine(r.embedding, ref)), "layers": layers})
-    from .compile import _model_table
-
+                     "cosine": float(cosine(r.embedding, ref)), "layers": layer_rows(r.layers)})
     report(args, {"model": imp.model.name, "executor": args.executor, "engine": str(q.cfg),
                   "reference": "onnxruntime", "import": _import_summary(imp),
                   "texts": rows}, _model_table)

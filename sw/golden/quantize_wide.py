@@ -17,16 +17,21 @@ Measured on a calibration batch (the real tokens only, see :func:`.quantize.cali
 - E, P and F that are not multiples of M are padded with zero weights (exact: padded columns
   of the layer's tensors, of Q, K and V are 0, the norms' statistics are over the real
   columns, padded hidden units give act(0) = 0 and meet zero rows of W2).
+
+Scales given from outside (a QDQ graph's, :class:`GivenScales`) replace the calibrated ones of
+the tensors that have one scale per tensor: Q, K, V and the attention context of every head,
+the F1 pre-activation and activation of every group, the logits when their scale is one ITAMax
+reads. :attr:`WideQuantized.scales` records the scales every tensor got.
 """
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from hw.ita.config import Activation, ITAConfig
 
-from .activation import GeluConstants, derive_gelu, gelu_min_scale
+from .activation import GeluConstants, derive_gelu, gelu_min_scale, gelu_scale
 from .add_norm import BETA_MAX, GAMMA_MAX, MULT_MAX, T_MAX, AddNormParams
 from .checks import instance, int_scalar
 from .itamax import itamax
@@ -36,8 +41,8 @@ from .reference import FloatEncoder, softmax
 from .requant import MAX_SHIFT, requant_for
 from .wide_encoder import WideEncoderParams, wide_encoder_layer
 
-__all__ = ["WideOptions", "WideQuantized", "quantize_wide_encoder", "column_scales",
-           "choose_softmax_shift", "feedforward_groups", "ALPHA"]
+__all__ = ["WideOptions", "WideQuantized", "GivenScales", "quantize_wide_encoder",
+           "column_scales", "choose_softmax_shift", "feedforward_groups", "ALPHA"]
 
 #: Migration strength: 0 gives one scale per tensor, 1 one scale per column.
 ALPHA = 0.5
@@ -143,12 +148,50 @@ class WideOptions:
 
 
 @dataclass(frozen=True)
+class GivenScales:
+    """Activation scales (real value of one int8 step) a layer uses instead of calibrating
+    them, each for every head or feed-forward group; None: calibrated.
+
+    Parameters
+    ----------
+    q, k, v, context : float or None
+        Q, K, V and the attention context A V of every head.
+    logits : float or None
+        The logits' scale: used when it is ``logit_scale(k)`` of a softmax shift ``k``.
+    f1_pre, f1 : float or None
+        The F1 pre-activation and the activation's output of every group.
+
+    A scale the requantizer cannot reach from its operands (a ratio over 255) or, for i-GELU,
+    a pre-activation scale under :func:`.gelu_min_scale` is raised to the smallest that works.
+    """
+
+    q: float | None = None
+    k: float | None = None
+    v: float | None = None
+    context: float | None = None
+    logits: float | None = None
+    f1_pre: float | None = None
+    f1: float | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("q", "k", "v", "context", "logits", "f1_pre", "f1"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(
+                    value, int | float) or not 0 < value < math.inf):
+                raise ValueError(f"GivenScales.{name}: {value!r} is not a positive scale")
+
+
+@dataclass(frozen=True)
 class WideQuantized:
-    """The integer layer and the per-column scales of its input and output."""
+    """The integer layer, the per-column scales of its input and output, and the scales every
+    activation got (``scales``: "q", "k", "v", "context", "logits" per head, "out" the heads'
+    summed outputs' column scales, "ln1", "f1_pre", "f1" per group, "f2" the groups' column
+    scales)."""
 
     params: WideEncoderParams
     scale_in: np.ndarray
     scale_out: np.ndarray
+    scales: dict[str, np.ndarray] = field(default_factory=dict, compare=False)
 
     def quantize_input(self, x: np.ndarray) -> np.ndarray:
         """int8 ``x`` with E padded to the layer's (zero columns)."""
@@ -183,15 +226,30 @@ def _gains(v: np.ndarray, alpha: float) -> np.ndarray:
     return column_scales(v, alpha) / _scale(v)
 
 
+def _given(given: float | None, own: float, top: float) -> float:
+    """``given`` (None: ``own``), at least ``top / 255`` so that a requantizer ratio of
+    ``top`` over it fits."""
+    return own if given is None else max(float(given), top / 255)
+
+
 def quantize_wide_encoder(p: FloatEncoder, x_calib: np.ndarray, *, lengths=None,
-                          cfg: ITAConfig, options: WideOptions = WideOptions()
-                          ) -> WideQuantized:
+                          cfg: ITAConfig, options: WideOptions = WideOptions(),
+                          scales: GivenScales | None = None) -> WideQuantized:
     """Quantize a float layer for the engine ``cfg`` on the calibration batch ``x_calib``
-    (B, S, E) with real lengths ``lengths`` (default: all tokens real)."""
+    (B, S, E) with real lengths ``lengths`` (default: all tokens real), with the activation
+    scales ``scales`` where given (default: every scale calibrated)."""
     instance("p", p, FloatEncoder)
     instance("cfg", cfg, ITAConfig)
     instance("options", options, WideOptions)
     o = options
+    if scales is not None:
+        instance("scales", scales, GivenScales)
+    given = scales or GivenScales()
+    if scales is not None and (o.balance_qk or o.gain_v):
+        raise ValueError("given scales: the options balance_qk and gain_v change the scales "
+                         "of Q, K and V; use them without given scales")
+    used: dict[str, list] = {n: [] for n in ("q", "k", "v", "context", "logits", "out",
+                                              "f1_pre", "f1", "f2")}
     emb = p.heads[0].wq.shape[0]
     pad = -p.w1.shape[1] % cfg.m                # F padded with units of zero weights: their
     if pad:                                     # F1 is act(0) = 0 and W2 ignores them
@@ -215,7 +273,13 @@ def quantize_wide_encoder(p: FloatEncoder, x_calib: np.ndarray, *, lengths=None,
         wq, sq = _quantize(s_x[:, None] * fh.wq / gq)
         wk, sk = _quantize(s_x[:, None] * fh.wk * gq)
         wv, sv = _quantize(s_x[:, None] * fh.wv / gv)
+        s_q, s_k = _given(given.q, s_q, sq), _given(given.k, s_k, sk)
+        s_v = _given(given.v, s_v, sv)
+        s_o = _given(given.context, s_o, A_SCALE * s_v)
         shift = o.softmax_shift
+        if shift is None and given.logits is not None:
+            shift = next((k for k in range(8)
+                          if abs(logit_scale(k) / given.logits - 1) < 1e-6), None)
         if shift is None:
             shift = choose_softmax_shift(_rows(q / math.sqrt(proj), lengths),
                                          _rows(k, lengths), cfg.n)
@@ -224,6 +288,10 @@ def quantize_wide_encoder(p: FloatEncoder, x_calib: np.ndarray, *, lengths=None,
         bo = p.bo / gain1 if h == 0 else np.zeros(emb)
         s_y = _scale(t[f"y{h}"] / gain1)
         y_scales.append(s_y * gain1)
+        for name, value in zip(("q", "k", "v", "context", "logits", "out"),
+                               (s_q, s_k, s_v, s_o, logit_scale(shift), s_y * gain1),
+                               strict=True):
+            used[name].append(value)
         heads.append(pad_head(HeadParams(
             wq, wk, wv, wo, _bias(fh.bq / gq, sq), _bias(fh.bk * gq, sk), _bias(fh.bv / gv, sv),
             _bias(bo, acc_o), requant_for(sq / s_q), requant_for(sk / s_k), requant_for(sv / s_v),
@@ -242,23 +310,30 @@ def quantize_wide_encoder(p: FloatEncoder, x_calib: np.ndarray, *, lengths=None,
         units = np.sort(units)
         w1, s_w1 = _quantize(s_ln1[:, None] * p.w1[:, units])
         s_pre, s_f1 = _scale(t["f1_pre"][:, units]), _scale(t["f1"][:, units])
+        s_pre = _given(given.f1_pre, s_pre, s_w1)
         gelu: GeluConstants | None = None
         if act is Activation.GELU:
             s_pre = max(s_pre, gelu_min_scale())     # tiny pre-activations: less resolution
+            s_f1 = _given(given.f1, s_f1, gelu_scale(s_pre))
             gelu, rq_act = derive_gelu(s_pre, s_f1)
         else:
+            s_f1 = _given(given.f1, s_f1, s_pre)
             rq_act = requant_for(s_pre / s_f1)
         w2, s_w2 = _quantize(p.w2[units] / gain2)
         b2 = p.b2 if g == 0 else np.zeros(emb)
         s_part = _scale((t["f1"][:, units] @ p.w2[units] + b2) / gain2)
         f_scales.append(s_part * gain2)
+        used["f1_pre"].append(s_pre)
+        used["f1"].append(s_f1)
+        used["f2"].append(s_part * gain2)
         ffn.append(FFNParams(w1, _bias(p.b1[units], s_w1), w2, _bias(b2 / gain2, s_f1 * s_w2),
                              requant_for(s_w1 / s_pre), requant_for(s_f1 * s_w2 / s_part), act,
                              rq_act, gelu))
     norm2 = _add_norm([s_ln1] + f_scales, float(np.abs(t["add2"]).max()), p.gamma2, p.beta2,
                       s_out)
     params = _pad_emb(WideEncoderParams(tuple(heads), norm1, tuple(ffn), norm2, cfg), cfg.m)
-    return WideQuantized(params, s_x, s_out)
+    record = {n: np.array(v, dtype=np.float64) for n, v in used.items()}
+    return WideQuantized(params, s_x, s_out, record | {"ln1": s_ln1})
 
 
 def _pad_emb(p: WideEncoderParams, m: int) -> WideEncoderParams:

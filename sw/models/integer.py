@@ -2,13 +2,14 @@
 chained so that each layer's output scale is the next one's input scale, and run with the
 golden model on padded, masked batches."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
 import numpy as np
 
 from hw.ita.config import ITAConfig
-from sw.golden.quantize_wide import WideOptions, quantize_wide_encoder
+from sw.golden.quantize_wide import GivenScales, WideOptions, quantize_wide_encoder
 
 from .bert import Batch, BertModel, embed, float_layer_outputs, mean_pool
 
@@ -45,14 +46,19 @@ class QuantizedModel:
 
 
 def quantize_model(model: BertModel, calib: Batch, cfg: ITAConfig,
-                   options: WideOptions = WideOptions()) -> QuantizedModel:
+                   options: WideOptions = WideOptions(),
+                   scales: Sequence[GivenScales | None] | None = None) -> QuantizedModel:
     """Quantize every layer of ``model`` for ``cfg`` on the calibration batch ``calib``, each
-    layer calibrated on the float output of the one before."""
+    layer calibrated on the float output of the one before; layer ``i`` uses the activation
+    scales ``scales[i]`` where given (a QDQ graph's; default: all calibrated)."""
+    if scales is not None and len(scales) != len(model.layers):
+        raise ValueError(f"scales: {len(scales)} entries for {len(model.layers)} layers")
     x = embed(model, calib.ids)
     layers = []
-    for layer in model.layers:
+    for i, layer in enumerate(model.layers):
         layers.append(quantize_wide_encoder(layer, x, lengths=calib.lengths, cfg=cfg,
-                                            options=options))
+                                            options=options,
+                                            scales=None if scales is None else scales[i]))
         x = float_layer_outputs(layer, x, calib.lengths)
     return QuantizedModel(model, tuple(layers), cfg)
 

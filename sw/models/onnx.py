@@ -82,6 +82,11 @@ class OnnxImport:
     roles: dict[str, str]           #: node -> "folded" or the pattern it is part of
     qdq: list[QDQ] = field(default_factory=list)
     stream: dict[str, int] = field(default_factory=dict)  #: layer k's input tensor -> k
+    #: a tensor inside layer k -> (k, its role, the factor that takes a scale of the graph's
+    #: tensor to the float model's: Q, K, V and the logits have the graph's constant scalings
+    #: folded into Wq and Wv); roles: "q", "k", "v", "logits", "softmax", "context", "out",
+    #: "add1", "ln1", "f1_pre", "f1", "f2", "add2"
+    tensors: dict[str, tuple[int, str, float]] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         """Nodes folded and nodes mapped, by pattern kind."""
@@ -107,6 +112,12 @@ class _Matcher:
         self.lengths = f.probe_mask.sum(axis=1)
         self.e = 0
         self.hp: tuple[int, int] | None = None      #: heads and P of the current layer
+        self.tensors: dict[str, tuple[int, str, float]] = {}
+
+    def note(self, name: str, k: int, role: str, factor: float = 1.0) -> None:
+        """Record ``name`` as the tensor of ``role`` in layer ``k`` (see
+        :attr:`OnnxImport.tensors`)."""
+        self.tensors.setdefault(name, (k, role, abs(factor)))
 
     # -- helpers ---------------------------------------------------------------------------
     def fail(self, i: int, msg: str, hint: str = SUPPORTED) -> OnnxImportError:
@@ -246,10 +257,11 @@ class _Matcher:
                         f"S = {self.s} on the probe)")
 
     def to_matmul(self, value: str, labels: tuple, role: str
-                  ) -> tuple[int, int, tuple, float, list[int]]:
+                  ) -> tuple[int, int, tuple, float, list[int], list[tuple[str, float]]]:
         """Follow ``value`` through the head split to the attention MatMul it feeds: (that
-        node, which input, the axes, the scale met on the way, the nodes)."""
-        factor, nodes = 1.0, []
+        node, which input, the axes, the scale met on the way, the nodes, each tensor on the
+        way with the scale met before it)."""
+        factor, nodes, seen = 1.0, [], [(value, 1.0)]
         while True:
             i = self.only_user(value, f"the head split of {role}")
             n = self.node(i)
@@ -263,12 +275,13 @@ class _Matcher:
                 c = self.scalar(self.other(i, value))
                 factor *= c if n.op_type == "Mul" else 1 / c
             elif n.op_type == "MatMul" and self.f.const(self.other(i, value)) is None:
-                return i, list(n.input).index(value), labels, factor, nodes
+                return i, list(n.input).index(value), labels, factor, nodes, seen
             else:
                 raise self.fail(i, f"on the way from {role} to the attention; expected Reshape, "
                                 "Transpose or a scalar Mul/Div")
             nodes.append(i)
             value = n.output[0]
+            seen.append((value, factor))
 
     def mask_ok(self, i: int, mask_value: str, factor: float) -> None:
         m = self.f.values[mask_value].astype(np.float64) * factor
@@ -399,7 +412,7 @@ class _Matcher:
                             "linears; expected Q, K and V (three MatMuls)")
         parts = {}
         for w, b, out, nodes in linears:
-            mm, pos, labels, factor, chain = self.to_matmul(out, ("b", "s", "e"), where)
+            mm, pos, labels, factor, chain, seen = self.to_matmul(out, ("b", "s", "e"), where)
             if pos == 0 and labels == ("b", "h", "s", "p"):
                 kind = "q"
             elif pos == 1 and labels == ("b", "h", "p", "s"):
@@ -412,7 +425,7 @@ class _Matcher:
                                 "(b,h,s,p)")
             if kind in parts:
                 raise self.fail(mm, f"{where}: two projections act as {kind.upper()}")
-            parts[kind] = (w, b, factor, mm)
+            parts[kind] = (w, b, factor, mm, seen)
             self.take(nodes + chain, f"attention: {where} {kind}")
         if set(parts) != {"q", "k", "v"} or parts["q"][3] != parts["k"][3]:
             raise self.fail(parts.get("q", parts["v"])[3], f"{where}: Q and K do not meet in "
@@ -421,6 +434,7 @@ class _Matcher:
         scores = parts["q"][3]
         self.take([scores], f"attention: {where} scores")
         value, factor, masked = self.node(scores).output[0], 1.0, None
+        logits = [(value, 1.0)]
         while True:
             i = self.only_user(value, "the softmax")
             n = self.node(i)
@@ -447,11 +461,14 @@ class _Matcher:
                                 "a scalar Mul/Div and the Add of the mask")
             self.take([i], f"attention: {where} scores")
             value = n.output[0]
+            logits.append((value, factor))
+        self.note(self.node(i).output[0], k, "softmax")
         context = self.only_user(self.node(i).output[0], "the A @ V MatMul")
         if context != parts["v"][3] or self.node(context).input[0] != self.node(i).output[0]:
             raise self.fail(context, f"{where}: the softmax does not feed the A @ V MatMul")
         self.take([context], f"attention: {where} context")
         value, labels = self.node(context).output[0], ("b", "h", "s", "p")
+        self.note(value, k, "context")
         while labels != ("b", "s", "e"):
             i = self.only_user(value, "the merge of the heads")
             n = self.node(i)
@@ -464,21 +481,32 @@ class _Matcher:
                                 "back to (B, S, E)")
             self.take([i], f"attention: {where} merge")
             value = n.output[0]
+            self.note(value, k, "context")
         wo, bo, y, nodes = self.linear_user(value, f"{where}'s output projection")
         self.take(nodes, f"attention: {where} output")
-        ln1 = self.layernorm(self.residual(y, x, f"{where} attention"), f"{where} attention")
+        add1 = self.residual(y, x, f"{where} attention")
+        ln1 = self.layernorm(add1, f"{where} attention")
         w1, b1, f1, nodes = self.linear_user(ln1[3], f"{where}'s feed-forward")
         self.take(nodes, f"feed-forward: {where} F1")
         act, a = self.activation(f1, f"{where} F1")
         w2, b2, f2, nodes = self.linear_user(a, f"{where}'s second feed-forward linear")
         self.take(nodes, f"feed-forward: {where} F2")
-        ln2 = self.layernorm(self.residual(f2, ln1[3], f"{where} feed-forward"),
-                             f"{where} feed-forward")
+        add2 = self.residual(f2, ln1[3], f"{where} feed-forward")
+        ln2 = self.layernorm(add2, f"{where} feed-forward")
 
-        wq, bq, fq, _ = parts["q"]
-        wk, bk, fk, _ = parts["k"]
-        wv, bv, fv, _ = parts["v"]
+        wq, bq, fq, _, q_seen = parts["q"]
+        wk, bk, fk, _, k_seen = parts["k"]
+        wv, bv, fv, _, v_seen = parts["v"]
         r = fq * fk * factor * math.sqrt(proj)      # the scores' scale over 1/sqrt(P)
+        # a graph tensor met after a scale f on the way is the float model's Q times f / r,
+        # K times f, V times f / fv, logits times f / factor
+        for role, seen, unit in (("q", q_seen, r), ("k", k_seen, 1.0), ("v", v_seen, fv),
+                                 ("logits", logits, factor)):
+            for name, f in seen:
+                self.note(name, k, role, unit / f)
+        for name, role in ((y, "out"), (add1, "add1"), (ln1[3], "ln1"), (f1, "f1_pre"),
+                           (a, "f1"), (f2, "f2"), (add2, "add2")):
+            self.note(name, k, role)
         wq, bq, wv, bv = wq * r, bq * r, wv * fv, bv * fv
         hs = []
         for h in range(heads):
@@ -646,7 +674,7 @@ def import_model(f: Folded, source: bytes | str, tokenizer: Tokenizer | None = N
               if i.name not in {t.name for t in f.model.graph.initializer}}
     roles = {f.label(i): role for i, role in sorted(m.roles.items())}
     return OnnxImport(model, f.path, source, f.ids, f.mask, inputs, output, pooled, roles,
-                      f.qdq, stream)
+                      f.qdq, stream, m.tensors)
 
 
 def _tokenizer(path: Path, tokenizer: str | Path | None) -> Tokenizer | None:

@@ -40,6 +40,8 @@ class QDQ:
     scale: float
     zero_point: int
     nodes: tuple[str, str]
+    qmin: int = -128     #: the quantized type's range (int8 unless the zero point says)
+    qmax: int = 127
 
 
 def node_label(node: onnx.NodeProto, index: int) -> str:
@@ -108,11 +110,15 @@ def _strip_qdq(graph: onnx.GraphProto, inits: dict[str, np.ndarray]) -> list[QDQ
         if src in inits or src in const_made:
             continue
         scale = inits.get(q.input[1])
-        zp = inits.get(q.input[2]) if len(q.input) > 2 and q.input[2] else np.zeros(1)
-        if scale is None or np.size(scale) != 1:
-            continue                       # per-axis activation scales: left to the matcher
+        zp = (inits.get(q.input[2]) if len(q.input) > 2 and q.input[2]
+              else np.zeros(1, np.uint8))  # ONNX's default: uint8, zero point 0
+        if scale is None or np.size(scale) != 1 or zp is None or \
+                not np.issubdtype(zp.dtype, np.integer):
+            continue       # per-axis scales, zero points not given as integers: left in
+        info = np.iinfo(zp.dtype)
         pairs.append(QDQ(src, float(np.ravel(scale)[0]), int(np.ravel(zp)[0]),
-                         (q.name or "QuantizeLinear", dq.name or "DequantizeLinear")))
+                         (q.name or "QuantizeLinear", dq.name or "DequantizeLinear"),
+                         int(info.min), int(info.max)))
         drop.add(k)
         rename[dq.output[0]] = src
     keep = [n for k, n in enumerate(nodes) if k not in drop]

@@ -2,24 +2,24 @@
 model, each sequence run on the cluster, and the agreement with onnxruntime running the same
 file (onnxruntime is imported here only, for the reference and nothing else)."""
 
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from hw.config import ClusterConfig
-from sw.compiler.flow import compile_graph
-from sw.compiler.graph import from_wide_encoder
+from hw.ita.config import ITAConfig
+from sw.golden.activation import gelu_min_scale
+from sw.golden.quantize import A_SCALE
+from sw.golden.quantize_wide import GivenScales, WideOptions
 
 from .accuracy import cosine
-from .bert import Batch, embed, forward, mean_pool
-from .deploy import LayerRun, Runner
-from .integer import QuantizedModel, run_integer
+from .bert import Batch, forward, mean_pool
+from .integer import QuantizedModel, quantize_model, run_integer
 from .onnx import OnnxImport
+from .onnx_fold import QDQ
 
-__all__ = ["load_inputs", "pad_batch", "reference", "SequenceRun",
-           "run_sequence", "agreement", "qdq_report"]
+__all__ = ["load_inputs", "pad_batch", "reference",
+           "agreement", "given_scales", "quantize_import", "qdq_report"]
 
 
 def load_inputs(path: str | Path, vocab: int, ids_name: str = "input_ids",
@@ -93,37 +93,6 @@ def _session(source: bytes | str):
     return ort.InferenceSession(source, opts, providers=["CPUExecutionProvider"])
 
 
-@dataclass
-class SequenceRun:
-    """One sequence through the model on the cluster."""
-
-    tokens: int
-    padded: int
-    layers: list[LayerRun]
-    embedding: np.ndarray
-
-
-def run_sequence(q: QuantizedModel, ids: np.ndarray, n: int, cluster: ClusterConfig,
-                 runner: Runner) -> SequenceRun:
-    """Run token ids (S,) with ``n`` real tokens (S a multiple of M) through every layer of
-    ``q`` compiled for ``cluster``; pool on the host."""
-    if cluster.ita_config() != q.cfg:
-        raise ValueError(f"the model was quantized for {q.cfg}, the cluster has "
-                         f"{cluster.ita_config()}")
-    x = q.layers[0].quantize_input(embed(q.model, ids[None]))[0]
-    runs = []
-    for layer in q.layers:
-        graph = from_wide_encoder([layer.params], x.shape[0], valid=n)
-        inputs = {"x": x}
-        compiled = compile_graph(graph, cluster, inputs)
-        tensors, measured = runner(compiled, inputs)
-        x = tensors[graph.outputs[0]]
-        runs.append(LayerRun(compiled, inputs, x, measured))
-    mask = (np.arange(len(ids)) < n)[None].astype(np.int64)
-    h = q.layers[-1].dequantize_output(x)[None]
-    return SequenceRun(n, len(ids), runs, mean_pool(q.model, h, mask)[0])
-
-
 def agreement(imp: OnnxImport, q: QuantizedModel, batch: Batch, size: int = 16
               ) -> tuple[np.ndarray, np.ndarray]:
     """The cosines of the integer model's embeddings (golden model) against onnxruntime's, and
@@ -141,25 +110,122 @@ def agreement(imp: OnnxImport, q: QuantizedModel, batch: Batch, size: int = 16
 
 
 
+#: The roles of :attr:`OnnxImport.tensors` whose scale the wide quantizer can take as given.
+_GIVEN = ("q", "k", "v", "context", "logits", "f1_pre", "f1")
+
+
+def _symmetric(p: QDQ) -> float:
+    """The pair's scale if int8 (-128 .. 127 around 0) holds its range, else the int8 scale
+    that covers it (an asymmetric or unsigned pair)."""
+    below, above = p.zero_point - p.qmin, p.qmax - p.zero_point
+    return p.scale if below <= 128 and above <= 127 else p.scale * max(below, above) / 127
+
+
+def given_scales(imp: OnnxImport) -> list[GivenScales | None]:
+    """Per layer, the scales of its activation QDQ pairs on the tensors that have one scale
+    per tensor in the integer arithmetic (Q, K, V, the context, the logits, F1 before and
+    after the activation), in the float model's units; the first pair of a tensor wins.
+    None for a layer without such pairs."""
+    found: list[dict[str, float]] = [{} for _ in imp.model.layers]
+    for p in imp.qdq:
+        k, role, factor = imp.tensors.get(p.tensor, (None, "", 1.0))
+        if k is not None and role in _GIVEN:
+            found[k].setdefault(role, _symmetric(p) * factor)
+    return [GivenScales(**d) if d else None for d in found]
+
+
+def quantize_import(imp: OnnxImport, calib: Batch, cfg: ITAConfig,
+                    options: WideOptions = WideOptions()) -> QuantizedModel:
+    """Quantize an imported model on ``calib``: a QDQ graph's scales are used where the
+    integer arithmetic has one scale per tensor (:func:`given_scales`); the rest is
+    calibrated. Without QDQ pairs this is :func:`.quantize_model`."""
+    given = given_scales(imp)
+    return quantize_model(imp.model, calib, cfg, options,
+                          given if any(g is not None for g in given) else None)
+
+
+def _changed(x: float, used: np.ndarray, what: str) -> str:
+    lo, hi = float(used.min()), float(used.max())
+    if hi - lo <= 1e-9 * hi:
+        return f"changed from {x:.4g} to {lo:.4g} (ratio {lo / x:.4g})"
+    return (f"changed from {x:.4g} to {used.size} {what} scales of {lo / x:.3g} .. "
+            f"{hi / x:.3g} times it")
+
+
+def _same(x: float, used: np.ndarray) -> bool:
+    return bool(np.all(np.abs(used / x - 1) < 1e-6))
+
+
+_WHY = {
+    "logits": "ITAMax reads logits at ln(2) / 2**k, k = 0..7: each head keeps the shift whose "
+              "softmax is closest to the float one",
+    "softmax": "ITAMax's output A has the fixed scale 1/255",
+    "out": "the heads' outputs are summed wide (fused Add + LayerNorm), each head's with its "
+           "own column scales; the graph's sum has no int8 tensor",
+    "f2": "the groups' F2 outputs are summed wide (fused Add + LayerNorm), each with its own "
+          "column scales; the graph's sum has no int8 tensor",
+    "ln1": "the residual stream has one scale per column",
+    "stream": "the residual stream has one scale per column",
+}
+
+
+_NAMES = {"q": "Q", "k": "K", "v": "V", "logits": "logits", "softmax": "softmax output",
+          "context": "attention context", "out": "attention output", "add1": "attention "
+          "residual sum", "ln1": "first LayerNorm's output", "f1_pre": "F1 pre-activation",
+          "f1": "activation output", "f2": "F2 output", "add2": "feed-forward residual sum"}
+
+
 def qdq_report(imp: OnnxImport, q: QuantizedModel) -> list[str]:
-    """What became of each activation QDQ pair's scale. The residual stream between layers
-    (the layers' inputs and outputs) has one scale per column in the integer arithmetic: a
-    graph scale there is replaced by the column scales, whose range against it is given. The
-    other tensors are requantized inside a layer with the scales the quantizer calibrates."""
+    """Per activation QDQ pair: its scale used as is, or changed from X to Y (the ratio) and
+    why. Used: the one scale per tensor of Q, K, V, the context, F1 and its activation (and
+    the logits when the scale is one ITAMax reads). Changed: the residual stream and the
+    LayerNorm outputs (one scale per column), the logits' other scales and the softmax output
+    (ITAMax's), an i-GELU input under :func:`.gelu_min_scale`, scales whose requantizer ratio
+    would pass 255, asymmetric ranges (int8 is symmetric), the outputs summed wide. Not used:
+    tensors the integer arithmetic does not form in int8."""
     lines = []
     for p in imp.qdq:
+        head = f"{p.nodes[0]} on {p.tensor!r}"
         k = imp.stream.get(p.tensor)
-        if k is None:
-            lines.append(f"{p.nodes[0]} on {p.tensor!r}: scale {p.scale:.4g} not used (inside a "
-                         "layer: the quantizer calibrates its own)")
+        if k is not None:
+            last = k == len(q.layers)
+            used = np.atleast_1d(q.layers[-1].scale_out if last else q.layers[k].scale_in)
+            where, role = "the last layer's output" if last else f"layer {k}'s input", "stream"
+            x, factor = p.scale, 1.0
+        elif p.tensor in imp.tensors:
+            k, role, factor = imp.tensors[p.tensor]
+            where, x = f"layer {k}'s {_NAMES[role]}", p.scale * factor
+            scales = getattr(q.layers[k], "scales", {})
+            if role in ("add1", "add2"):
+                lines.append(f"{head} ({where}): scale {p.scale:.4g} not used (the residual "
+                             "sum is wide inside the fused Add + LayerNorm: no int8 tensor)")
+                continue
+            used = (np.array([A_SCALE]) if role == "softmax"
+                    else np.ravel(scales[role]) if role in scales else None)
+            if used is None:
+                lines.append(f"{head} ({where}): scale {p.scale:.4g} not used (this layer's "
+                             "scales are not recorded)")
+                continue
+        else:
+            lines.append(f"{head}: scale {p.scale:.4g} not used (a tensor the integer "
+                         "arithmetic does not form in int8: embedding, LayerNorm or activation "
+                         "internals, pooling)")
             continue
-        used = np.atleast_1d(q.layers[k].scale_in if k < len(q.layers)
-                             else q.layers[-1].scale_out)
-        where = f"layer {k}'s input" if k < len(q.layers) else "the last layer's output"
-        lo, hi = float(used.min()) / p.scale, float(used.max()) / p.scale
-        same = abs(lo - 1) < 1e-6 and abs(hi - 1) < 1e-6
-        lines.append(f"{p.nodes[0]} on {p.tensor!r} ({where}): scale {p.scale:.4g} "
-                     + ("kept" if same else
-                        f"changed to {len(used)} column scales of {lo:.3g} .. {hi:.3g} times "
-                        "it (the residual stream has one scale per column)"))
+        units = ("" if abs(factor - 1) < 1e-6 else
+                 f" ({x:.4g} in the float model's units: the graph's scalings are in Wq, Wv)")
+        if _same(x, used):
+            lines.append(f"{head} ({where}): scale {p.scale:.4g}{units} used as is")
+            continue
+        why = [_WHY[role]] if role in _WHY else []
+        if _symmetric(p) != p.scale:
+            why.append(f"int8 is symmetric: its range {p.qmin}..{p.qmax} around zero point "
+                       f"{p.zero_point} needs {_symmetric(p):.4g}")
+        if role == "f1_pre" and np.any(np.abs(used / gelu_min_scale() - 1) < 1e-9):
+            why.append(f"i-GELU needs an input scale of at least {gelu_min_scale():.4g}")
+        if not why:
+            why.append("a requantizer ratio would pass 255")
+        what = {"stream": "column", "ln1": "column", "out": "head column",
+                "f2": "group column", "f1_pre": "group", "f1": "group"}.get(role, "head")
+        lines.append(f"{head} ({where}): scale {_changed(x, used, what)}{units}: "
+                     + "; ".join(why))
     return lines

@@ -83,7 +83,10 @@ def make_onnx_encoder(*, layers=2, emb=64, heads=2, ff=128, vocab=11, seed=0,
     or "gemm" (on the input flattened to (B*S, E)); ``scale``: "div" (scores / sqrt(P)) or
     "mul_q" (Q times 1/sqrt(P) before the split); ``shapes``: "dynamic" (the Shape, Gather,
     Unsqueeze, Concat arithmetic) or "static"; ``pooling``: "mean", "cls" or "none"; ``qdq``:
-    QuantizeLinear/DequantizeLinear on each layer's input."""
+    QuantizeLinear/DequantizeLinear on each layer's input (True, scale 0.05), or a dict of
+    scales by tensor: "input", "q", "k", "v" (the projections' outputs), "logits" (after the
+    Div), "softmax" (uint8), "context" (after the merge), "out", "ln1", "f1_pre", "f1",
+    "f2"."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
@@ -109,6 +112,17 @@ def make_onnx_encoder(*, layers=2, emb=64, heads=2, ff=128, vocab=11, seed=0,
 
     def w(*shape):
         return rng.normal(0, 1 / np.sqrt(shape[0]), shape).astype(np.float32)
+
+    fake = {"input": 0.05} if qdq is True else dict(qdq or {})
+
+    def fq(x, role, p):
+        if role not in fake:
+            return x
+        sx = np.float32(fake[role])
+        zp = np.uint8(0) if role == "softmax" else np.int8(0)
+        return node("DequantizeLinear", [node("QuantizeLinear", [x, init(sx), init(zp)],
+                                              p + role + ".quantize"), init(sx), init(zp)],
+                    p + role + ".dequantize")
 
     def weight(value):
         if weights == "float":
@@ -192,15 +206,12 @@ def make_onnx_encoder(*, layers=2, emb=64, heads=2, ff=128, vocab=11, seed=0,
                             init(np.float32(np.finfo(np.float32).min))], "mask")
     for i in range(layers):
         p = f"layer{i}."
-        if qdq:
-            sx = np.float32(0.05)
-            x = node("DequantizeLinear", [node("QuantizeLinear", [x, init(sx), init(
-                np.int8(0))], p + "quantize"), init(sx), init(np.int8(0))], p + "dequantize")
-        q = lin(x, emb, emb, p + "query")
+        x = fq(x, "input", p)
+        q = fq(lin(x, emb, emb, p + "query"), "q", p)
         if scale == "mul_q":
             q = node("Mul", [q, init(np.float32(1 / np.sqrt(proj)))])
-        k = lin(x, emb, emb, p + "key")
-        v = lin(x, emb, emb, p + "value")
+        k = fq(lin(x, emb, emb, p + "key"), "k", p)
+        v = fq(lin(x, emb, emb, p + "value"), "v", p)
         split = target(("b", "s", heads, proj))
         qh = node("Transpose", [node("Reshape", [q, split])], perm=[0, 2, 1, 3])
         kt = node("Transpose", [node("Reshape", [k, split])], perm=[0, 2, 3, 1])
@@ -208,14 +219,16 @@ def make_onnx_encoder(*, layers=2, emb=64, heads=2, ff=128, vocab=11, seed=0,
         scores = node("MatMul", [qh, kt], p + "scores")
         if scale == "div":
             scores = node("Div", [scores, init(np.float32(np.sqrt(proj)))])
+        scores = fq(scores, "logits", p)
         if mask:
             scores = node("Add", [scores, additive])
-        a = node("Softmax", [scores], p + "softmax", axis=softmax_axis)
+        a = fq(node("Softmax", [scores], p + "softmax", axis=softmax_axis), "softmax", p)
         ctx = node("Transpose", [node("MatMul", [a, vh])], perm=[0, 2, 1, 3])
-        ctx = node("Reshape", [ctx, target(("b", "s", emb))], p + "merge")
-        o = lin(ctx, emb, emb, p + "output")
-        x1 = layernorm(node("Add", [o, x]), p + "ln1")
-        f = lin(activation(lin(x1, emb, ff, p + "f1"), p + "act"), ff, emb, p + "f2")
+        ctx = fq(node("Reshape", [ctx, target(("b", "s", emb))], p + "merge"), "context", p)
+        o = fq(lin(ctx, emb, emb, p + "output"), "out", p)
+        x1 = fq(layernorm(node("Add", [o, x]), p + "ln1"), "ln1", p)
+        f1 = fq(lin(x1, emb, ff, p + "f1"), "f1_pre", p)
+        f = fq(lin(fq(activation(f1, p + "act"), "f1", p), ff, emb, p + "f2"), "f2", p)
         x = layernorm(node("Add", [f, x1]), p + "ln2")
     outputs = [helper.make_tensor_value_info(x, TensorProto.FLOAT, ["batch", "seq", emb])]
     if pooling == "mean":

@@ -9,15 +9,17 @@ import pytest
 from hw.config import ClusterConfig
 from sw.compiler.executor import check_tensors, execute
 from sw.models.bert import forward
+from sw.models.deploy import run_sequence
 from sw.models.integer import quantize_model, run_integer
 from sw.models.onnx import OnnxImportError, import_proto
 from sw.models.onnx_fold import fold_model
 from sw.models.onnx_run import (
     agreement,
+    given_scales,
     pad_batch,
     qdq_report,
+    quantize_import,
     reference,
-    run_sequence,
 )
 from tb.cluster.compiled import run_compiled
 
@@ -78,14 +80,88 @@ def test_exporter_variants_import_and_run(variant):
 def test_activation_qdq_scales_are_reported():
     imp = import_proto(make_onnx_encoder(qdq=True, weights="dq"), onnx_tokenizer())
     assert [p.tensor for p in imp.qdq] == list(imp.stream)[:2]
+    assert given_scales(imp) == [None, None]        # the stream has column scales
     batch = imp.model.tokenize(TEXTS, multiple=SMALL.m)
-    q = quantize_model(imp.model, batch, SMALL.ita_config())
+    q = quantize_import(imp, batch, SMALL.ita_config())
     lines = qdq_report(imp, q)
-    assert len(lines) == 2 and all("scale 0.05 changed to 64 column scales" in x
-                                   for x in lines), lines
+    assert len(lines) == 2 and all("scale changed from 0.05 to 64 column scales of" in x
+                                   and "one scale per column" in x for x in lines), lines
     assert "layer 0's input" in lines[0] and "layer 1's input" in lines[1]
     cos, _ = agreement(imp, q, batch)       # against the graph's own fake quantization
     assert cos.mean() > 0.9
+
+
+#: QDQ scales on every tensor the test graph can fake-quantize (measured ranges on the
+#: calibration texts: Q, K, V up to 3.7 .. 4.2, the context 2.2, F1 3.7).
+QDQ_SCALES = {"input": 0.05, "q": 0.03, "k": 0.035, "v": 0.035, "logits": 0.03,
+              "softmax": 1 / 255, "context": 0.02, "out": 0.025, "ln1": 0.035,
+              "f1_pre": 0.035, "f1": 0.035, "f2": 0.03}
+
+
+def test_qdq_scales_are_used_where_the_arithmetic_has_one_per_tensor():
+    """Q, K, V, the context and F1's scales are the graph's (the requantizers are made from
+    them), the cluster runs the result bit-exactly; the logits' 0.03 is no ITAMax scale and
+    the softmax's 1/255 is, the residual stream and the sums have column scales."""
+    from sw.golden.quantize import A_SCALE
+    from sw.golden.requant import requant_for
+
+    imp = import_proto(make_onnx_encoder(qdq=QDQ_SCALES, weights="dq"), onnx_tokenizer())
+    assert len(imp.qdq) == 2 * len(QDQ_SCALES)
+    g = given_scales(imp)[0]                    # float32 scales, in float64
+    assert (g.q, g.k, g.v, g.context, g.f1_pre, g.f1, g.logits) == pytest.approx(
+        (0.03, 0.035, 0.035, 0.02, 0.035, 0.035, 0.03), rel=1e-6)
+    batch = imp.model.tokenize(TEXTS, multiple=SMALL.m)
+    q = quantize_import(imp, batch, SMALL.ita_config())
+    for layer, float_layer in zip(q.layers, imp.model.layers, strict=True):
+        s = layer.scales
+        assert np.array_equal(s["q"], [g.q, g.q]) and np.array_equal(s["k"], [g.k, g.k])
+        assert np.array_equal(s["context"], [g.context] * 2)
+        assert np.array_equal(s["f1_pre"], [g.f1_pre]) and np.array_equal(s["f1"], [g.f1])
+        for h, head in enumerate(layer.params.heads):
+            wq = layer.scale_in[:, None] * float_layer.heads[h].wq
+            assert head.rq_q == requant_for(np.abs(wq).max() / 127 / g.q)
+            assert head.rq_av == requant_for(A_SCALE * g.v / g.context)
+        w1 = layer.scales["ln1"][:, None] * float_layer.w1
+        assert layer.params.ffn[0].rq_f1 == requant_for(np.abs(w1).max() / 127 / g.f1_pre)
+    lines = qdq_report(imp, q)
+    assert len(lines) == len(imp.qdq)
+    by_role = {role: next(x for x in lines if x.startswith(f"layer0.{role}.quantize "))
+               for role in QDQ_SCALES}
+    for role in ("q", "k", "v", "softmax", "context", "f1_pre", "f1"):
+        assert by_role[role].endswith("used as is"), by_role[role]
+    logits = by_role["logits"]
+    used = q.layers[0].scales["logits"]
+    assert f"changed from 0.03 to {used[0]:.4g} (ratio {used[0] / 0.03:.4g})" in logits \
+        or "changed from 0.03 to 2 scales of" in logits, logits
+    assert "ITAMax reads logits at ln(2) / 2**k" in logits
+    for role in ("out", "ln1", "f2"):
+        assert "changed from" in by_role[role] and "column scales" in by_role[role]
+    one = imp.model.tokenize(["a dog sleeps ."], multiple=SMALL.m)
+    r = run_sequence(q, one.ids[0], int(one.lengths[0]), SMALL, functional)
+    assert np.array_equal(r.layers[-1].output, run_integer(q, one).outputs[-1][0])
+    used_cos = agreement(imp, q, batch)[0].mean()
+    own_cos = agreement(imp, quantize_model(imp.model, batch, SMALL.ita_config()),
+                        batch)[0].mean()
+    assert used_cos > 0.995 and own_cos > 0.995, (used_cos, own_cos)  # 0.9995 both
+
+
+def test_a_logit_scale_itamax_reads_is_used_as_its_shift():
+    """The logits at ln(2) / 2**3 give every head the shift 3; an i-GELU input scale under
+    the smallest the polynomial allows is raised to it, with the ratio reported."""
+    from sw.golden import gelu_min_scale
+    from sw.golden.quantize import logit_scale
+
+    imp = import_proto(make_onnx_encoder(qdq={"q": 0.03, "logits": logit_scale(3),
+                                              "f1_pre": 0.005}, layers=1, scale="mul_q"),
+                       onnx_tokenizer())
+    q = quantize_import(imp, imp.model.tokenize(TEXTS, multiple=SMALL.m), SMALL.ita_config())
+    assert [h.softmax_shift for h in q.layers[0].params.heads] == [3, 3]   # own: 4, 5
+    assert np.array_equal(q.layers[0].scales["f1_pre"], [gelu_min_scale()])
+    lines = qdq_report(imp, q)
+    assert len(lines) == 3 and all(x.endswith("used as is") for x in lines[:2]), lines
+    ratio = gelu_min_scale() / np.float32(0.005)
+    assert f"scale changed from 0.005 to {gelu_min_scale():.4g} (ratio {ratio:.4g}): i-GELU " \
+           "needs an input scale of at least" in lines[2], lines[2]
 
 
 def test_unsupported_nodes_are_listed_at_once():
