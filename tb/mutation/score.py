@@ -42,6 +42,7 @@ class Block:
 
 
 UNITS = "tests.hw.ita.test_units"
+AG = "tests.hw.hwpe.test_address_generator"
 #: The blocks ``tinyita mutate`` knows, with the tests that run on their mutants.
 BLOCKS: dict[str, Block] = {
     "requantizer": Block("the ITA's requantizer (hw/ita/requantizer.py)",
@@ -54,7 +55,8 @@ BLOCKS: dict[str, Block] = {
     "divider": Block("the ITA's inverse divider (hw/ita/divider.py)",
                      ((UNITS, "test_divider"), (UNITS, "test_divider_many_divisors"))),
     "itamax": Block("ITAMax, the ITA's softmax (hw/ita/itamax.py)",
-                    ((UNITS, "test_itamax_stages"),)),
+                    ((UNITS, "test_itamax_stages"),
+                     (UNITS, "test_itamax_near_the_row_maximum"))),
     "pe-array": Block("the ITA's PE array (hw/ita/pe_array.py)",
                       ((UNITS, "test_pe_array"),
                        (UNITS, "test_pe_array_with_new_weights_every_row"))),
@@ -62,8 +64,9 @@ BLOCKS: dict[str, Block] = {
                            ((UNITS, "test_double_buffer_alternates_and_waits"),)),
     "address-generator": Block("the HWPE streamers' address generator "
                                "(hw/hwpe/address_generator.py)",
-                               (("tests.hw.hwpe.test_address_generator",
-                                 "test_addresses_with_backpressure"),)),
+                               tuple((AG, t) for t in ("test_addresses_with_backpressure",
+                                                       "test_random_commands",
+                                                       "test_long_command_starts_right"))),
 }
 
 
@@ -123,7 +126,8 @@ def score(block: str, *, count: int = 100, seed: int = 0, depth: int = 20, jobs:
 
     def classify(m: Mutation, entry: dict) -> None:
         t = time.monotonic()
-        entry["equivalence"] = (check_equivalent(reference, m, top=top, depth=depth)
+        entry["equivalence"] = (check_equivalent(reference, mutated, m.index, top=top,
+                                                 depth=depth)
                                 if check else "unchecked")
         progress(f"{block}: mutant {m.index} survived: {entry['equivalence']} "
                  f"({time.monotonic() - t:.0f} s): {m.describe()}")

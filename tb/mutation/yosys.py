@@ -14,7 +14,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = ["Mutation", "Mutated", "yosys", "mutate", "check_equivalent", "CONTROL"]
@@ -44,7 +44,6 @@ class Mutation:
     wire: str
     src: tuple[str, ...]
     ctrl: int | None
-    command: str = field(repr=False)
 
     def describe(self) -> str:
         """Return a one-line description: mode, cell port bit, wire, source lines."""
@@ -104,8 +103,7 @@ def _parse(line: str) -> Mutation:
     return Mutation(index=index, mode=opts["mode"][0], cell=opts["cell"][0],
                     port=opts.get("port", ["?"])[0], bit=int(opts.get("portbit", ["0"])[0]),
                     wire=opts.get("wire", [""])[0], src=tuple(opts.get("src", [])),
-                    ctrl=int(opts["ctrlbit"][0]) if "ctrlbit" in opts else None,
-                    command=line)
+                    ctrl=int(opts["ctrlbit"][0]) if "ctrlbit" in opts else None)
 
 
 def mutate(verilog: str, *, top: str = "top", count: int, seed: int = 0,
@@ -139,41 +137,47 @@ def mutate(verilog: str, *, top: str = "top", count: int, seed: int = 0,
     return Mutated(text, width, mutations)
 
 
-def check_equivalent(verilog: str, mutation: Mutation, *, top: str = "top", depth: int = 20,
-                     timeout: float = 15) -> str:
-    """Check formally whether ``mutation`` changes the outputs of ``top``.
+def check_equivalent(verilog: str, mutated: Mutated, index: int, *, top: str = "top",
+                     depth: int = 20, timeout: float = 15) -> str:
+    """Check formally whether mutant ``index`` of ``mutated`` changes the outputs of ``top``.
 
-    A miter of the original and the mutant (same inputs, same initial values, every output
-    compared every cycle) goes to ``sat -tempinduct`` for up to ``depth`` cycles and
-    ``timeout`` seconds. When the solver gives up, Yosys's ``equiv_*`` flow tries (three
-    times ``timeout`` for each of its rounds): it pairs
-    the signals of the same name, so the unchanged logic is proved equal by structure and
-    only the mutated cone goes to the solver. An internal signal the mutant changes (a
-    register bit no output reads) would stay unproved and be assumed equal downstream: it is
-    unpaired (``equiv_make -blacklist``) and the proof repeated, until every pair is proved
-    or an output is left unproved.
+    The mutant is the netlist the tests ran: ``mutated`` with ``mutsel`` tied to ``index``.
+    (Applying the mutation alone to the design is not the same: ``mutate -ctrl`` puts its
+    multiplexer on the wire a port is connected to, which other cells may read too, while a
+    mutation without ``-ctrl`` changes only that port; a divider mutant proved equivalent
+    that way was killed by its test.) A miter of the original and the mutant (same inputs,
+    same initial values, every output compared every cycle) goes to ``sat -tempinduct`` for
+    up to ``depth`` cycles and ``timeout`` seconds. When the solver gives up, Yosys's
+    ``equiv_*`` flow tries (three times ``timeout`` for each of its rounds): it pairs the
+    signals of the same name, so the unchanged logic is proved equal by structure and only
+    the mutated cone goes to the solver. An internal signal the mutant changes (a register
+    bit no output reads) would stay unproved and be assumed equal downstream: it is unpaired
+    (``equiv_make -blacklist``) and the proof repeated, until every pair is proved or an
+    output is left unproved.
 
     Returns ``"equivalent"`` (proved), ``"bounded"`` (no difference within ``depth`` cycles
     from the initial state, not proved for longer), ``"different"`` (a counterexample: the
     mutant changes an output) or ``"unknown"`` (the solvers gave up).
     """
-    apply = re.sub(r"-ctrl \S+ \d+ \d+ ", "", mutation.command)
-    apply = re.sub(r"-module \S+", "-module gate", apply)
     both = (f"read_verilog -sv design.v\n{PREPARE.format(top=top)}\nrename {top} gold\n"
-            f"copy gold gate\n{apply}\nmemory\nopt_clean\n")
+            f"read_verilog -sv mutated.v\nrename {top} gate\nproc\n"
+            f"delete -input gate/w:{CONTROL}\n"
+            f"cd gate\nconnect -set {CONTROL} {mutated.width}'d{index}\ncd ..\n"
+            "memory\nopt -fast\nopt_clean\n")
+    files = {"design.v": verilog, "mutated.v": mutated.verilog}
     script = (both + "miter -equiv -flatten -make_assert -ignore_gold_x gold gate miter\n"
               "hierarchy -top miter\nopt -fast\n"
               f"sat -tempinduct -prove-asserts -seq 1 -maxsteps {depth} -timeout {int(timeout)}"
               " miter\n")
     try:
-        log, _ = yosys(script, {"design.v": verilog}, timeout=timeout + 15)
+        log, _ = yosys(script, files, timeout=timeout + 15)
     except TimeoutError:
         log = ""
     if "Induction step proven: SUCCESS" in log:
         return "equivalent"
     if "model found for base case" in log:
         return "different"
-    if _equiv_proved(both, verilog, _outputs(verilog, top), 3 * timeout):
+    if _equiv_proved(both, files, _outputs(verilog, top), 3 * timeout):
         return "equivalent"
     if "Reached maximum number of time steps" in log:
         return "bounded"
@@ -187,17 +191,17 @@ def _outputs(verilog: str, module: str) -> set[str]:
     return set()
 
 
-def _equiv_proved(both: str, verilog: str, outputs: set[str], timeout: float,
+def _equiv_proved(both: str, files: dict[str, str], outputs: set[str], timeout: float,
                   rounds: int = 3) -> bool:
     blacklist: set[str] = set()
     wires = set(re.findall(r"\n\s*(?:wire|reg) (?:signed )?(?:\[\d+:\d+\] )?\\?(\S+?) ?[;=]",
-                           verilog))
+                           files["design.v"]))
     for _ in range(rounds):
         try:
             log, _ = yosys(both + "equiv_make -blacklist blacklist.txt gold gate equiv\n"
                            "hierarchy -top equiv\nequiv_struct\nequiv_simple -seq 2\n"
                            "equiv_induct -seq 2\nequiv_status\n",
-                           {"design.v": verilog,
+                           {**files,
                             "blacklist.txt": "".join(f"\\{n}\n" for n in blacklist)},
                            timeout=timeout)
         except (TimeoutError, RuntimeError):

@@ -241,14 +241,21 @@ def test_itamax_stages(k, valid):
     the two trailing column tiles, 23 only the last column."""
     cfg = ITAConfig(n=4, m=8, softmax_shift=(k + 3) % 8, max_tiles=4)
     rng = np.random.default_rng(k)
-    tiles, chunks = 3, cfg.m // cfg.n
-    cols = tiles * cfg.m
+    cols = 3 * cfg.m
     logits = rng.integers(-128, 128, (cfg.m, cols))
     logits[3] = 127
     logits[4, :] = -128
     logits[5] = np.arange(cols) * 10 - 120       # a maximum that keeps rising
     logits[6] = 120 - np.arange(cols) * 10       # the maximum first, masked keys above it
     logits[6, -1] = 127
+    check_itamax(cfg, logits, k, valid)
+
+
+def check_itamax(cfg: ITAConfig, logits: np.ndarray, k: int, valid: int | None) -> None:
+    """Run ``logits`` (M rows of three column tiles) through ITAMax as
+    :func:`test_itamax_stages` describes and compare A with ``sw.golden.itamax_stages``."""
+    tiles, chunks = 3, cfg.m // cfg.n
+    cols = tiles * cfg.m
     want = itamax_stages(logits, group=cfg.n, k=k, valid=valid)
     real = np.arange(cols) < (cols if valid is None else valid)
     wrong = (k + 3) % 8
@@ -295,6 +302,24 @@ def test_itamax_stages(k, valid):
     np.testing.assert_array_equal(got, want.a)
     if valid is not None:
         assert not want.a[:, valid:].any() and want.a[:, :valid].any()
+
+
+@pytest.mark.parametrize(("k", "valid"), [(0, None), (1, 21), (2, None), (3, 11), (0, 6),
+                                          (1, None), (4, 17), (2, 3)])
+def test_itamax_near_the_row_maximum(k, valid):
+    """Logits within a few rounding steps of their row's maximum in every column (the
+    maximum itself in a different lane of each group and column of each row): a one-step
+    error in a group maximum of stage 1 or in ``max - x`` of stage 3 changes some A."""
+    cfg = ITAConfig(n=4, m=8, softmax_shift=(k + 3) % 8, max_tiles=4)
+    rng = np.random.default_rng(100 + k)
+    cols = 3 * cfg.m
+    top = rng.integers(-100, 128, cfg.m)
+    top[0], top[1] = 127, -120
+    logits = top[:, None] - rng.integers(0, 3 * 2 ** k + 3, (cfg.m, cols))
+    for r in range(cfg.m):
+        for g in range(0, cols, cfg.n):       # the row's maximum, or one below, in each group
+            logits[r, g + (r + g // cfg.n) % cfg.n] = top[r] - (g // cfg.n) % 2
+    check_itamax(cfg, np.maximum(logits, -128), k, valid)
 
 
 def test_pe_array():
