@@ -48,24 +48,24 @@ def ita(args: argparse.Namespace) -> int:
     from hw.ita.ita import ITA
 
     cfg = config_from(ITAConfig, args)
-    return _write(ITA(cfg), "ita", args, dataclasses.asdict(cfg))
+    return _write(lambda: ITA(cfg), "ita", args, dataclasses.asdict(cfg))
 
 
 def hwpe(args: argparse.Namespace) -> int:
     from hw.hwpe.ita_hwpe import ITAHWPE
 
     cfg = config_from(ITAConfig, args)
-    design = ITAHWPE(cfg, contexts=args.contexts, cores=args.cores, mem_base=args.mem_base,
-                     mem_size=args.mem_size)
     params = {**dataclasses.asdict(cfg), "contexts": args.contexts, "cores": args.cores,
               "mem_base": args.mem_base, "mem_size": args.mem_size}
-    return _write(design, "ita_hwpe", args, params)
+    return _write(lambda: ITAHWPE(cfg, contexts=args.contexts, cores=args.cores,
+                                  mem_base=args.mem_base, mem_size=args.mem_size),
+                  "ita_hwpe", args, params)
 
 
 def core(args: argparse.Namespace) -> int:
     from hw.core.core import Core
 
-    return _write(Core(hartid=args.hartid, reset_pc=args.reset_pc), "core", args,
+    return _write(lambda: Core(hartid=args.hartid, reset_pc=args.reset_pc), "core", args,
                   {"hartid": args.hartid, "reset_pc": args.reset_pc})
 
 
@@ -73,14 +73,16 @@ def cluster(args: argparse.Namespace) -> int:
     from hw.cluster.cluster import Cluster
 
     cfg = config_from(ClusterConfig, args)
-    return _write(Cluster(cfg), "cluster", args, dataclasses.asdict(cfg))
+    return _write(lambda: Cluster(cfg), "cluster", args, dataclasses.asdict(cfg))
 
 
-def _write(design, name: str, args: argparse.Namespace, params: dict) -> int:
+def _write(make, name: str, args: argparse.Namespace, params: dict) -> int:
+    """Check the output folder, then build the design with ``make()`` and write it (an
+    Amaranth component built and never elaborated is reported when it is collected)."""
     from hw.verilog import write_verilog
 
     output_dir(args.output)
-    paths = write_verilog(design, name, args.output, params)
+    paths = write_verilog(make(), name, args.output, params)
     for p in paths.values():
         print(p)
     if not args.lint:
