@@ -2,7 +2,9 @@
 (``hw/sram.py``): one ``$readmemh`` or ``$writememh`` per load or read, never a simulator call
 per word."""
 
+import shutil
 import tempfile
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +20,7 @@ class SRAMAccess:
     def __init__(self, macro, clk, word_bytes: int, words: int):
         self.macro, self.clk, self.wb, self.words = macro, clk, word_bytes, words
         self._dir = Path(tempfile.mkdtemp(prefix="tinyita-sram-"))
+        weakref.finalize(self, shutil.rmtree, self._dir, True)     # its image file goes too
         self._file = self._dir / "image.hex"
         path = str(self._file).encode()
         if len(path) > 256:
