@@ -16,7 +16,7 @@ from .verilog import CLUSTER
 
 #: Exit codes of a failed run (docs/cluster.md).
 CYCLE_LIMIT, UNHANDLED_TRAP, BUS_ERROR = 124, 125, 126
-#: Enough for a compiled MiniLM layer (862k cycles); a stuck program fails in about 20 s.
+#: Enough for a compiled MiniLM layer (862k cycles); a stuck program fails in about 25 s.
 DEFAULT_MAX_CYCLES = 1_000_000
 
 
