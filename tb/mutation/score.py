@@ -8,11 +8,15 @@ every mutant. Each surviving mutant is then checked formally for equivalence wit
 original (:func:`tb.mutation.yosys.check_equivalent`).
 """
 
+import json
+import os
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from amaranth.back import verilog as amaranth_verilog
@@ -20,10 +24,12 @@ from amaranth.back import verilog as amaranth_verilog
 import tb
 
 from .. import sim
+from . import harness
 from .bridge import TestCase, call_with_bench, cases
-from .yosys import Mutation, check_equivalent, mutate
+from .yosys import Mutated, Mutation, check_equivalent, mutate
 
-__all__ = ["Block", "BLOCKS", "design_of", "score", "OriginalFails"]
+__all__ = ["Block", "BLOCKS", "HarnessBlock", "HARNESS_BLOCKS", "design_of", "score",
+           "score_harness", "OriginalFails"]
 
 
 class OriginalFails(AssertionError):
@@ -51,12 +57,14 @@ BLOCKS: dict[str, Block] = {
                           (UNITS, "test_requantizer_clamps_at_every_bit"))),
     "activation": Block("the ITA's activation unit (hw/ita/activation.py)",
                         ((UNITS, "test_activation_matches_golden"),
-                         (UNITS, "test_activation_with_varied_constants"))),
+                         (UNITS, "test_activation_with_varied_constants"),
+                         (UNITS, "test_activation_gelu_with_any_legal_constants"))),
     "divider": Block("the ITA's inverse divider (hw/ita/divider.py)",
                      ((UNITS, "test_divider"), (UNITS, "test_divider_many_divisors"))),
     "itamax": Block("ITAMax, the ITA's softmax (hw/ita/itamax.py)",
                     ((UNITS, "test_itamax_stages"),
-                     (UNITS, "test_itamax_near_the_row_maximum"))),
+                     (UNITS, "test_itamax_near_the_row_maximum"),
+                     (UNITS, "test_itamax_divides_at_every_quotient_step"))),
     "pe-array": Block("the ITA's PE array (hw/ita/pe_array.py)",
                       ((UNITS, "test_pe_array"),
                        (UNITS, "test_pe_array_with_new_weights_every_row"))),
@@ -66,7 +74,48 @@ BLOCKS: dict[str, Block] = {
                                "(hw/hwpe/address_generator.py)",
                                tuple((AG, t) for t in ("test_addresses_with_backpressure",
                                                        "test_random_commands",
-                                                       "test_long_command_starts_right"))),
+                                                       "test_long_command_starts_right",
+                                                       "test_longest_dimension_runs_to_its_end"))),
+}
+
+
+@dataclass(frozen=True)
+class HarnessBlock:
+    """A module inside the harnesses (``module``: its path below a harness's top, dotted) and
+    the pytest node ids of the benches that test it; every design they build that has the
+    module gets its mutants (:mod:`tb.mutation.harness`), and they must build only one."""
+
+    doc: str
+    module: str
+    tests: tuple[str, ...]
+    keep: str = ""
+
+
+#: The blocks tested only through Verilator harnesses: one pytest run per mutant.
+CORE = ("tests/hw/core/test_directed.py::test_directed",
+        "tests/hw/core/test_difftest.py::test_random_programs")
+HWPE = tuple(f"tests/hw/hwpe/test_ita_hwpe.py::{t}" for t in (
+    "test_every_mode", "test_every_mode_under_bursts_of_stalls", "test_back_to_back_multihead",
+    "test_back_to_back_jobs_of_every_mode", "test_one_tile_jobs_back_to_back[n4m16]",
+    "test_errors_and_soft_clear", "test_protocol_and_events",
+    "test_softmax_register_reaches_the_engine[n4m16]"))
+HARNESS_BLOCKS: dict[str, HarnessBlock] = {
+    "core-alu": HarnessBlock("the core's ALU (hw/core/alu.py)", "core.alu", CORE),
+    "core-decoder": HarnessBlock("the core's decoder (hw/core/decoder.py)", "core.decoder",
+                                 CORE),
+    "core-csr": HarnessBlock("the core's CSRs (hw/core/csr.py)", "core.csr", CORE),
+    "hwpe-control": HarnessBlock("the HWPE's register file and job contexts "
+                                 "(hw/hwpe/control.py)", "hwpe.control", HWPE),
+    "source-streamer": HarnessBlock("the HWPE's input streamer (hw/hwpe/source_streamer.py)",
+                                    "hwpe.datapath.input_streamer", HWPE),
+    "sink-streamer": HarnessBlock("the HWPE's output streamer (hw/hwpe/sink_streamer.py)",
+                                  "hwpe.datapath.output_streamer", HWPE),
+    "l1-interconnect": HarnessBlock(
+        "the L1 interconnect: arbiters and crossbar (hw/cluster/l1.py; the banks kept)", "l1",
+        tuple(f"tests/hw/cluster/test_l1.py::test_l1_stress[{t}]"
+              for t in ("default-busy", "default-idle")), keep="bank*"),
+    "dma": HarnessBlock("the cluster's DMA (hw/cluster/dma.py)", "cluster.dma",
+                        ("tests/hw/cluster/test_dma.py::test_dma_transfers_under_contention",)),
 }
 
 
@@ -98,8 +147,12 @@ def score(block: str, *, count: int = 100, seed: int = 0, depth: int = 20, jobs:
     ``"skipped"``. ``jobs`` equivalence checks of survivors run at a time; without ``check``
     none runs (the survivors' ``equivalence`` is ``"unchecked"``).
     """
+    if tests is None and block in HARNESS_BLOCKS:
+        return score_harness(block, HARNESS_BLOCKS[block], count=count, seed=seed, depth=depth,
+                             jobs=jobs, check=check, progress=progress)
     if tests is None and block not in BLOCKS:
-        raise ValueError(f"mutate: unknown block {block!r}; known: {', '.join(BLOCKS)}")
+        known = ", ".join([*BLOCKS, *HARNESS_BLOCKS])
+        raise ValueError(f"mutate: unknown block {block!r}; known: {known}")
     spec = tests or BLOCKS[block]
     t0 = time.monotonic()
     root = str(Path(tb.__file__).resolve().parent.parent)   # tests.* (also in the simulator)
@@ -123,10 +176,84 @@ def score(block: str, *, count: int = 100, seed: int = 0, depth: int = 20, jobs:
         raise OriginalFails(f"mutate {block}: the tests fail on the original: {results['0']}")
     mutants = [{"index": m.index, "mutation": m.describe(), "killed_by": results[str(m.index)]}
                for m in mutated.mutations]
+    _check_survivors(block, reference, mutated, top, mutants, depth=depth, jobs=jobs,
+                     check=check, progress=progress)
+    return summarize(block, mutants, tests=run, skipped=skipped, seed=seed, depth=depth,
+                     seconds=time.monotonic() - t0)
 
+
+def score_harness(name: str, block: HarnessBlock, *, count: int = 100, seed: int = 0,
+                  depth: int = 20, jobs: int = 2, check: bool = True,
+                  progress: Callable[[str], None] = lambda _: None) -> dict:
+    """Score a block tested through harnesses: its benches run once per mutant (pytest in a
+    subprocess, ``jobs`` at a time), each on the harness with ``block.module`` mutated.
+
+    The first run (the original, ``mutsel = 0``) must pass; it makes the mutants and the one
+    Verilator build they share. A mutant's run that takes five times as long as the
+    original's (at least a minute) counts as killed (hung). Survivors are checked for
+    equivalence on the module alone, so one that differs only where the harness never looks
+    (an output no other block reads) is reported ``different``.
+    """
+    t0 = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="tinyita-mutate-") as tmp:
+        # every run reads the manifest (and would fail writing it where it is gone)
+        manifest = Path(tmp) / "manifest.json"
+        request = harness.Spec(block.module, count, seed, str(manifest), block.keep)
+        env = {**os.environ, harness.ENV: json.dumps(asdict(request))}
+        progress(f"{name}: the original, with {count} mutants of {block.module} built in")
+        failure = _pytest(block.tests, env, 0, timeout=None)
+        if failure is not None:
+            raise OriginalFails(f"mutate {name}: the tests fail on the original: {failure}")
+        if not manifest.exists():
+            raise ValueError(f"mutate {name}: no design the tests build has a module "
+                             f"{block.module!r}")
+        design, mutated = harness.load_manifest(manifest)
+        first = time.monotonic() - t0
+        limit = max(60.0, 5 * first)
+        progress(f"{name}: original passed in {first:.0f} s; running "
+                 f"{len(mutated.mutations)} mutants ({jobs} at a time, {limit:.0f} s each at "
+                 "most)")
+
+        def run(m: Mutation) -> dict:
+            killed_by = _pytest(block.tests, env, m.index, timeout=limit)
+            progress(f"{name}: mutant {m.index}: {killed_by or 'survived'}")
+            return {"index": m.index, "mutation": m.describe(), "killed_by": killed_by}
+
+        with ThreadPoolExecutor(jobs) as pool:
+            mutants = list(pool.map(run, mutated.mutations))
+    _check_survivors(name, design, mutated, harness.TOP, mutants, depth=depth, jobs=jobs,
+                     check=check, progress=progress)
+    return summarize(name, mutants, tests=list(block.tests), skipped=[], seed=seed,
+                     depth=depth, seconds=time.monotonic() - t0)
+
+
+def _pytest(tests: tuple[str, ...], env: dict, index: int, *, timeout: float | None
+            ) -> str | None:
+    """Run ``tests`` on mutant ``index``; return ``None`` when they pass, else the first
+    failing test (or why the run failed)."""
+    root = Path(tb.__file__).resolve().parent.parent
+    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-rf", "-n", "0", "-p",
+           "no:cacheprovider", *tests]
+    try:
+        r = subprocess.run(cmd, cwd=root, env={**env, harness.SELECT_ENV: str(index)},
+                           capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return f"timeout ({timeout:.0f} s)"
+    if r.returncode == 0:
+        return None
+    failed = [ln.split()[1] for ln in r.stdout.splitlines() if ln.startswith("FAILED ")]
+    return failed[0] if failed else \
+        f"pytest exit code {r.returncode}: {(r.stdout + r.stderr).strip()[-300:]}"
+
+
+def _check_survivors(block: str, design: str, mutated: Mutated, top: str, mutants: list[dict],
+                     *, depth: int, jobs: int, check: bool,
+                     progress: Callable[[str], None]) -> None:
+    """Set ``"equivalence"`` of every surviving entry of ``mutants``, ``jobs`` checks (each a
+    Yosys process) at a time."""
     def classify(m: Mutation, entry: dict) -> None:
         t = time.monotonic()
-        entry["equivalence"] = (check_equivalent(reference, mutated, m.index, top=top,
+        entry["equivalence"] = (check_equivalent(design, mutated, m.index, top=top,
                                                  depth=depth)
                                 if check else "unchecked")
         progress(f"{block}: mutant {m.index} survived: {entry['equivalence']} "
@@ -134,10 +261,8 @@ def score(block: str, *, count: int = 100, seed: int = 0, depth: int = 20, jobs:
 
     survivors = [(m, e) for m, e in zip(mutated.mutations, mutants, strict=True)
                  if e["killed_by"] is None]
-    with ThreadPoolExecutor(jobs) as pool:     # each check is a Yosys process
+    with ThreadPoolExecutor(jobs) as pool:
         list(pool.map(lambda pair: classify(*pair), survivors))
-    return summarize(block, mutants, tests=run, skipped=skipped, seed=seed, depth=depth,
-                     seconds=time.monotonic() - t0)
 
 
 def summarize(block: str, mutants: list[dict], **extra) -> dict:

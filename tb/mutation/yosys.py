@@ -23,6 +23,8 @@ __all__ = ["Mutation", "Mutated", "yosys", "mutate", "check_equivalent", "CONTRO
 CONTROL = "mutsel"
 #: How the design is prepared before sampling, and before each equivalence check.
 PREPARE = "hierarchy -top {top}; proc; flatten; opt_clean"
+#: The instances of other modules in module ``m`` (black boxes, after ``flatten``).
+_INSTANCES = "{m}/c:* {m}/t:$* %d"
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,9 @@ def check_equivalent(verilog: str, mutated: Mutated, index: int, *, top: str = "
     (``equiv_make -blacklist``) and the proof repeated, until every pair is proved or an
     output is left unproved.
 
+    Instances of black boxes (the modules a harness block keeps, :mod:`.harness`) are cut
+    out: their outputs become inputs (the same for both designs) and their inputs outputs.
+
     Returns ``"equivalent"`` (proved), ``"bounded"`` (no difference within ``depth`` cycles
     from the initial state, not proved for longer), ``"different"`` (a counterexample: the
     mutant changes an output) or ``"unknown"`` (the solvers gave up).
@@ -163,6 +168,8 @@ def check_equivalent(verilog: str, mutated: Mutated, index: int, *, top: str = "
             f"read_verilog -sv mutated.v\nrename {top} gate\nproc\n"
             f"delete -input gate/w:{CONTROL}\n"
             f"cd gate\nconnect -set {CONTROL} {mutated.width}'d{index}\ncd ..\n"
+            # black boxes (a harness's kept modules): their ports become the module's
+            f"expose -evert {_INSTANCES.format(m='gold')} {_INSTANCES.format(m='gate')}\n"
             "memory\nopt -fast\nopt_clean\n")
     files = {"design.v": verilog, "mutated.v": mutated.verilog}
     script = (both + "miter -equiv -flatten -make_assert -ignore_gold_x gold gate miter\n"
