@@ -9,8 +9,10 @@ import pytest
 from safetensors.numpy import save_file
 from tokenizers import Tokenizer, models, pre_tokenizers, processors
 
+from sw.compiler.executor import check_l2, check_tensors, execute
 from sw.models.bert import BertModel, load_bert
 from sw.models.fetch import model_path
+from tb.cluster.compiled import run_compiled
 
 WORDS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "the", "cat", "dog", "sleeps", "runs", "a", "."]
 
@@ -268,3 +270,19 @@ def paraphrase():
     from sw.models.onnx import load_onnx
 
     return load_onnx(model_path("paraphrase-minilm-l3") / "model.onnx")
+
+
+def functional(compiled, inputs):
+    """A compiled layer on the functional executor: its tensors, no cycles (a runner of
+    :func:`sw.models.deploy.run_sequence`)."""
+    return execute(compiled, inputs), None
+
+
+def rtl(compiled, inputs):
+    """A compiled layer on Verilator: its tensors, checked against the functional executor's,
+    with all of L2, and the cycles of each stage."""
+    r = run_compiled(compiled)
+    assert r["exit_code"] == 0, r
+    check_tensors(compiled, r["tensors"], inputs)
+    check_l2(compiled, r["l2"])
+    return r["tensors"], r["stage_cycles"]

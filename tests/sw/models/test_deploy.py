@@ -8,27 +8,16 @@ import numpy as np
 import pytest
 
 from hw.config import ClusterConfig
-from sw.compiler.executor import check_tensors, execute
 from sw.models.deploy import run_text
 from sw.models.integer import QuantizedModel, quantize_model, run_integer
 from sw.models.sentences import CALIBRATION
-from tb.cluster.compiled import run_compiled
 from tinyita.cli import main
+
+from .conftest import functional, rtl
 
 SMALL = ClusterConfig(cores=4, n=8, m=32, l1_bytes=64 * 1024, l1_banks=8)
 TEXTS = ["the cat sleeps .", "a dog runs", "the dog sleeps", "a cat runs .", "the the cat",
          ". dog", "cat", "a dog sleeps . the cat runs ."]
-
-
-def functional(compiled, inputs):
-    return execute(compiled, inputs), None
-
-
-def rtl(compiled, inputs):
-    r = run_compiled(compiled)
-    assert r["exit_code"] == 0, r
-    check_tensors(compiled, r["tensors"], inputs)
-    return r["tensors"], r["stage_cycles"]
 
 
 def golden_output(q: QuantizedModel, text: str) -> np.ndarray:

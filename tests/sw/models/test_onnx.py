@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 from hw.config import ClusterConfig
-from sw.compiler.executor import check_tensors, execute
 from sw.models.bert import forward
 from sw.models.deploy import run_sequence
 from sw.models.integer import quantize_model, run_integer
@@ -21,9 +20,8 @@ from sw.models.onnx_run import (
     quantize_import,
     reference,
 )
-from tb.cluster.compiled import run_compiled
 
-from .conftest import make_onnx_encoder, onnx_tokenizer
+from .conftest import functional, make_onnx_encoder, onnx_tokenizer, rtl
 
 SMALL = ClusterConfig(cores=4, n=8, m=32, l1_bytes=64 * 1024, l1_banks=8)
 TEXTS = ["the cat sleeps .", "a dog runs", "the dog sleeps", "a cat runs .", "the the cat",
@@ -43,17 +41,6 @@ VARIANTS = {
     "cls pooling": {"pooling": "cls"},
     "last hidden state": {"pooling": "none"},
 }
-
-
-def functional(compiled, inputs):
-    return execute(compiled, inputs), None
-
-
-def rtl(compiled, inputs):
-    r = run_compiled(compiled)
-    assert r["exit_code"] == 0, r
-    check_tensors(compiled, r["tensors"], inputs)
-    return r["tensors"], r["stage_cycles"]
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
