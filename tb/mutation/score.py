@@ -69,7 +69,9 @@ BLOCKS: dict[str, Block] = {
                       ((UNITS, "test_pe_array"),
                        (UNITS, "test_pe_array_with_new_weights_every_row"))),
     "double-buffer": Block("the ITA's weight double buffer (hw/ita/double_buffer.py)",
-                           ((UNITS, "test_double_buffer_alternates_and_waits"),)),
+                           ((UNITS, "test_double_buffer_alternates_and_waits"),
+                            ("tests.hw.ita.test_double_buffer",
+                             "test_double_buffer_against_its_model"))),
     "address-generator": Block("the HWPE streamers' address generator "
                                "(hw/hwpe/address_generator.py)",
                                tuple((AG, t) for t in ("test_addresses_with_backpressure",

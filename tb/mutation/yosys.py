@@ -131,7 +131,8 @@ def mutate(verilog: str, *, top: str = "top", count: int, seed: int = 0,
     mutations = tuple(_parse(ln) for ln in lines)
     _, applied = yosys(
         f"read_verilog -sv design.v\n{PREPARE.format(top=top)}\nscript list.ys\n"
-        f"opt_clean\nwrite_verilog -noattr out.v\n",
+        # a mutant can select two cases of a parallel case, on which a Verilator model stops
+        f"opt_clean\nwrite_verilog -noattr -noparallelcase out.v\n",
         {"design.v": verilog, "list.ys": "\n".join(lines) + "\n"}, timeout=600)
     text = applied["out.v"]
     if not re.search(rf"\binput\s+(\[\d+:0\]\s+)?{CONTROL}\b", text):
@@ -170,7 +171,8 @@ def check_equivalent(verilog: str, mutated: Mutated, index: int, *, top: str = "
             f"cd gate\nconnect -set {CONTROL} {mutated.width}'d{index}\ncd ..\n"
             # black boxes (a harness's kept modules): their ports become the module's
             f"expose -evert {_INSTANCES.format(m='gold')} {_INSTANCES.format(m='gate')}\n"
-            "memory\nopt -fast\nopt_clean\n")
+            # memories have no initial contents: both start at zero, as on Verilator
+            "memory\nsetundef -init -zero\nopt -fast\nopt_clean\n")
     files = {"design.v": verilog, "mutated.v": mutated.verilog}
     script = (both + "miter -equiv -flatten -make_assert -ignore_gold_x gold gate miter\n"
               "hierarchy -top miter\nopt -fast\n"

@@ -151,3 +151,21 @@ def test_long_command_starts_right(dim, bit):
     dut = new_generator()
     run_pysim(dut, drive(dut, [c], rng, ready_p=0.8, gap_p=0.0,
                          beats=inner * (lens[dim] % 2 ** min(bit, 6) + 3)))
+
+
+@pytest.mark.parametrize("dim", [0, 1, 2])
+def test_longest_dimension_runs_to_its_end(dim):
+    """A command of the longest length, ``2**LEN_BITS - 1``, in dimension ``dim`` (length 1 in
+    the others), then a short one, every beat checked: the dimension's counter passes through
+    every value, so each of its bits (and each bit of the ``i == len - 1`` end test) decides
+    some beat; about 65 thousand cycles (a few seconds)."""
+    rng = random.Random(7 + dim)
+    lens = [1, 1, 1]
+    lens[dim] = 2 ** LEN_BITS - 1
+    long = dict(base=rng.getrandbits(32), last=0, **{
+        f"{name}{d}": v for d in range(3) for name, v in
+        (("len", lens[d]), ("stride", rng.randrange(-2 ** 31, 2 ** 31)))})
+    short = dict(base=rng.getrandbits(32), len0=2, stride0=3, len1=2, stride1=-5, len2=2,
+                 stride2=11, last=1)
+    dut = new_generator()
+    run_pysim(dut, drive(dut, [long, short], rng, ready_p=1.0, gap_p=0.0))

@@ -187,6 +187,62 @@ def test_activation_with_varied_constants():
     assert got[:beats] == want
 
 
+def test_activation_gelu_with_any_legal_constants():
+    """i-GELU with constants over their whole legal range (``GeluConstants`` accepts any
+    ``q_b`` in -1023..0 and ``q_c`` in -2**24..0, not only the pairs ``for_scale`` derives):
+    ``q_c`` of every magnitude up to 2**24 (so the upper bits of ``t2 + q_c`` and of its
+    negation are set), ``q_b`` from 0 to -1023 (``lim = -q_b`` below and above ``|q|``; 0
+    with small ``q_c``, where ``t`` is 0 for every input and ``g`` small; negative inputs at
+    or just inside ``-q_b``, where ``g`` is 0 or a few units), every
+    beat with its own constants and requantizer (the smallest shift that keeps the beat off
+    the output clamps), checked against ``sw.golden.activation``."""
+    rng = np.random.default_rng(11)
+    lanes, beats = 4, 500
+    q = rng.integers(-128, 128, (beats, lanes))
+    q[::4] = rng.integers(-12, 13, (len(q[::4]), lanes))
+    q_b = -rng.integers(0, 1024, beats)
+    q_b[::3] = -rng.integers(0, 140, len(q_b[::3]))       # lim near |q|
+    mag = rng.integers(0, 25, beats)
+    q_c = -rng.integers(0, 2 ** mag + 1)
+    q_c[1::5] = -(2 ** mag[1::5])
+    edges = [(0, 0), (0, -1), (0, -5), (0, -300), (0, -(2 ** 24)), (-1, 0), (-1023, -1),
+             (-128, -(2 ** 23)), (-127, -(2 ** 20) - 1), (-129, -(2 ** 24) + 1), (-256, -7)]
+    # negative inputs at or just inside -q_b: t is 0 (or -1, -2), g = q * t**2 is small, so
+    # the shift is small and a one-unit change of t shows
+    sat = slice(5, None, 6)
+    q_b[sat] = -rng.integers(1, 129, len(q_b[sat]))
+    q[sat] = -np.minimum(-q_b[sat, None] + rng.integers(-2, 40, (len(q[sat]), lanes)), 128)
+    q_b[:len(edges)], q_c[:len(edges)] = zip(*edges, strict=True)
+    gelus = [GeluConstants(int(b), int(c)) for b, c in zip(q_b, q_c, strict=True)]
+    rqs, want = [], []
+    for i in range(beats):
+        mult, add = int(rng.integers(1, 256)), int(rng.integers(-20, 21))
+        for shift in range(32):
+            out = activation(q[i], Activation.GELU, Requant(mult, shift, add), gelus[i])
+            if np.abs(out).max() < 127:
+                break
+        rqs.append(Requant(mult, shift, add))
+        want.append(out.tolist())
+    dut = ActivationUnit(lanes)
+    got = []
+
+    async def bench(ctx):
+        ctx.set(dut.act, Activation.GELU)
+        for i in range(beats + ActivationUnit.LATENCY):
+            if i < beats:
+                ctx.set(dut.q, [int(v) for v in q[i]])
+                ctx.set(dut.gelu_b, gelus[i].q_b)
+                ctx.set(dut.gelu_c, gelus[i].q_c)
+                ctx.set(dut.rq, {"mult": rqs[i].mult, "shift": rqs[i].shift,
+                                 "add": rqs[i].add})
+            await ctx.tick()
+            if i + 1 >= ActivationUnit.LATENCY:
+                got.append([ctx.get(dut.y[j]) for j in range(lanes)])
+
+    run_pysim(dut, bench)
+    assert got[:beats] == want
+
+
 def test_divider():
     divisors = [0, 1, 255, 256, 257, 300, 1000, 65280, 65281, 2 ** 17, 511, 4095]
     divisors += np.random.default_rng(1).integers(256, 2 ** 18, 60).tolist()
@@ -320,6 +376,77 @@ def test_itamax_near_the_row_maximum(k, valid):
         for g in range(0, cols, cfg.n):       # the row's maximum, or one below, in each group
             logits[r, g + (r + g // cfg.n) % cfg.n] = top[r] - (g // cfg.n) % 2
     check_itamax(cfg, np.maximum(logits, -128), k, valid)
+
+
+def row_with_sum(total: int, cols: int, top: int) -> list[int]:
+    """Logits (k = 0, maximum ``top`` in column 0) whose ITAMax row sum is ``total``: column 0
+    and ``(total - 256) // 256`` more at the maximum add 256 each, one column ``8 - j`` below it
+    adds ``2**j`` for each bit j of ``(total - 256) % 256``, the others (20 below) add 0."""
+    rest, part = divmod(total - 256, 256)
+    row = [top] * (1 + rest) + [top - (8 - j) for j in range(8) if part >> j & 1]
+    assert len(row) <= cols, f"sum {total} needs more than {cols} columns"
+    return row + [top - 20] * (cols - len(row))
+
+
+def test_itamax_divides_at_every_quotient_step():
+    """Rows whose sums are the divisors where the quotient steps, ``65280 // q`` and
+    ``65280 // q + 1`` for every quotient q from 9 to 255 (sums 256 to 7253, four column
+    tiles), eight rows a job, A checked against ``sw.golden.itamax_stages``: the row's maximum
+    has A = inv, so every bit of ITAMax's copy of the divider decides some A (its own tests
+    divide only the few sums of their rows)."""
+    cfg = ITAConfig(n=4, m=8, softmax_shift=3, max_tiles=4)
+    cols = 4 * cfg.m
+    sums = sorted({s for q in range(9, 256) for s in (65280 // q, 65280 // q + 1)
+                   if 256 <= s})
+    rng = np.random.default_rng(12)
+    rows = [row_with_sum(s, cols, int(rng.integers(-100, 128))) for s in sums]
+    rows += [rows[-1]] * (-len(rows) % cfg.m)
+    jobs = np.array(rows).reshape(-1, cfg.m, cols)
+    for logits, s in zip(jobs.reshape(-1, cols), sums, strict=False):
+        assert itamax_stages(logits, group=cfg.n, k=0).sum == s
+    got = run_itamax_jobs(cfg, jobs, k=0)
+    for logits, a in zip(jobs, got, strict=True):
+        np.testing.assert_array_equal(a, itamax_stages(logits, group=cfg.n, k=0).a)
+
+
+def run_itamax_jobs(cfg: ITAConfig, jobs: np.ndarray, k: int) -> list[np.ndarray]:
+    """Run each job (M rows of logits, every column a real key) through stage 1 in the
+    engine's order, then stage 3; return each job's A."""
+    cols = jobs.shape[-1]
+    tiles, chunks = cols // cfg.m, cfg.m // cfg.n
+    dut = ITAMax(cfg)
+    got = [np.zeros((cfg.m, cols), dtype=np.int64) for _ in jobs]
+
+    async def bench(ctx):
+        ctx.set(dut.s1_k, k)
+        ctx.set(dut.s3_k, k)
+        ctx.set(dut.s1_mask, (1 << cfg.n) - 1)
+        ctx.set(dut.s3_mask, (1 << cfg.m) - 1)
+        for logits, a in zip(jobs, got, strict=True):
+            for ct in range(tiles):
+                for r in range(cfg.m):
+                    for ch in range(chunks):
+                        c0 = ct * cfg.m + ch * cfg.n
+                        ctx.set(dut.s1_valid, 1)
+                        ctx.set(dut.s1_row, r)
+                        ctx.set(dut.s1_row_first, ct == 0 and ch == 0)
+                        ctx.set(dut.s1_tile_first, ch == 0)
+                        ctx.set(dut.s1_tile_last, ch == chunks - 1)
+                        ctx.set(dut.s1_row_last, ct == tiles - 1 and ch == chunks - 1)
+                        ctx.set(dut.s1_x, [int(v) for v in logits[r, c0:c0 + cfg.n]])
+                        await ctx.tick()
+            ctx.set(dut.s1_valid, 0)
+            for _ in range(12):
+                await ctx.tick()
+            for r in range(cfg.m):
+                for start in range(0, cols, cfg.m):
+                    ctx.set(dut.s3_row, r)
+                    ctx.set(dut.s3_x, [int(v) for v in logits[r, start:start + cfg.m]])
+                    await ctx.tick()
+                    a[r, start:start + cfg.m] = [ctx.get(dut.s3_a[c]) for c in range(cfg.m)]
+
+    run_pysim(dut, bench)
+    return got
 
 
 def test_pe_array():
