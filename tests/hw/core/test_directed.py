@@ -184,6 +184,44 @@ def csr_program() -> str:
     return c.program()
 
 
+def csr_bits_program() -> str:
+    """Every bit of every writable CSR: all ones, all zeros and the two alternating patterns
+    written and read back through its WARL mask (mtvec and mepc drop bits 1:0, mstatus keeps
+    MIE and MPIE and reads MPP as 3), the counters' high halves with their low halves at
+    zero, and the Zicntr aliases equal to the machine counters. Interrupts stay off: mie
+    changes only while mstatus.MIE is 0, and mstatus only while mie is 0."""
+    c = Checks()
+    patterns = (M32, 0, 0xAAAA_AAAA, 0x5555_5555)
+    masks = {"mtvec": ~3 & M32, "mepc": ~3 & M32, "mscratch": M32, "mcause": M32,
+             "mtval": M32, "mie": M32}
+    for name, mask in masks.items():
+        for v in patterns:
+            c.code(f"li t0, {s32(v)}", f"csrw {name}, t0", f"csrr t2, {name}")
+            c("t2", v & mask)
+    c.code("csrw mie, zero")
+    for v in patterns:
+        c.code(f"li t0, {s32(v)}", "csrw mstatus, t0", "csrr t2, mstatus")
+        c("t2", (v & 0x88) | 0x1800)
+    c.code("csrw mstatus, zero")
+    for high in ("mcycleh", "minstreth"):
+        for v in patterns:
+            c.code(f"csrw {high[:-1]}, zero", f"li t0, {s32(v)}", f"csrw {high}, t0",
+                   f"csrr t2, {high}")
+            c("t2", v)
+    for v in patterns:                  # minstret: the csrr right after reads the value
+        c.code(f"li t0, {s32(v)}", "csrw minstret, t0", "csrr t2, minstret")
+        c("t2", v)
+        c.code(f"li t0, {s32(v)}", "csrw mcycle, t0", "csrr t2, mcycle", "sub t2, t2, t0",
+               "sltiu t2, t2, 16")      # mcycle counts on from the value
+        c("t2", 1)
+    c.code("li t0, 0x1234", "csrw minstreth, t0", "csrr t2, instreth",
+           "li t0, 0x5678", "csrw mcycleh, t0", "csrr t3, cycleh", "csrr t4, timeh")
+    c("t2", 0x1234)
+    c("t3", 0x5678)
+    c("t4", 0x5678)
+    return c.program()
+
+
 def counter_program() -> str:
     """mcycle and minstret as 64-bit counters: a write takes effect at once and replaces
     the increment of its instruction (minstret) or cycle (mcycle); the Zicntr aliases read
@@ -306,8 +344,8 @@ def skipping_program() -> str:
 
 
 PROGRAMS = {"alu": alu_program, "memory": memory_program, "hazards": hazard_program,
-            "csr": csr_program, "counters": counter_program, "traps": trap_program,
-            "fence_i": fence_i_program, "wfi": wfi_program}
+            "csr": csr_program, "csr_bits": csr_bits_program, "counters": counter_program,
+            "traps": trap_program, "fence_i": fence_i_program, "wfi": wfi_program}
 
 
 @cocotb.test()
