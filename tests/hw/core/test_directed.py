@@ -185,15 +185,20 @@ def csr_program() -> str:
 
 
 def csr_bits_program() -> str:
-    """Every bit of every writable CSR: all ones, all zeros and the two alternating patterns
-    written and read back through its WARL mask (mtvec and mepc drop bits 1:0, mstatus keeps
-    MIE and MPIE and reads MPP as 3), the counters' high halves with their low halves at
-    zero, and the Zicntr aliases equal to the machine counters. Interrupts stay off: mie
-    changes only while mstatus.MIE is 0, and mstatus only while mie is 0."""
+    """Every bit of every writable CSR: the reset values, then all zeros, the two
+    alternating patterns and all ones written and read back through its WARL mask (mtvec and
+    mepc drop bits 1:0, mstatus keeps MIE and MPIE and reads MPP as 3); each is left at all
+    ones, so a read of another CSR that picks up its bits differs. The counters' high halves
+    with their low halves at zero, and the Zicntr aliases equal to the machine counters.
+    Interrupts stay off: mie changes only while mstatus.MIE is 0, and mstatus only while mie
+    is 0."""
     c = Checks()
-    patterns = (M32, 0, 0xAAAA_AAAA, 0x5555_5555)
+    patterns = (0, 0xAAAA_AAAA, 0x5555_5555, M32)
     masks = {"mtvec": ~3 & M32, "mepc": ~3 & M32, "mscratch": M32, "mcause": M32,
              "mtval": M32, "mie": M32}
+    for name in (*masks, "mstatus"):
+        c.code(f"csrr t2, {name}")
+        c("t2", 0x1800 if name == "mstatus" else 0)         # the reset values
     for name, mask in masks.items():
         for v in patterns:
             c.code(f"li t0, {s32(v)}", f"csrw {name}, t0", f"csrr t2, {name}")
@@ -219,6 +224,12 @@ def csr_bits_program() -> str:
     c("t2", 0x1234)
     c("t3", 0x5678)
     c("t4", 0x5678)
+    c.code("li t0, 0x9abc", "csrw minstret, t0", "csrr t2, instret")
+    c("t2", 0x9ABC)
+    for alias in ("cycle", "time"):
+        c.code("li t0, 0x4321", "csrw mcycle, t0", f"csrr t2, {alias}", "sub t2, t2, t0",
+               "sltiu t2, t2, 16")
+        c("t2", 1)
     return c.program()
 
 
