@@ -83,4 +83,5 @@ def test_command_names_the_blocks(capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["mutate", "no-such-block"])
     assert exit_.value.code == 2
-    assert "requantizer" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "requantizer" in err and "core-alu" in err and "l1-interconnect" in err
