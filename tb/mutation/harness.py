@@ -20,6 +20,7 @@ block's tests then runs one mutant (:func:`tb.mutation.score.score_harness`).
 
 import fnmatch
 import hashlib
+import inspect
 import json
 import os
 import re
@@ -27,8 +28,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..public import _MODULE, _modules
-from . import yosys
-from .yosys import CONTROL, Mutated, Mutation, mutate
+from .yosys import CONTROL, PREPARE, Mutated, Mutation, mutate
 
 __all__ = ["ENV", "SELECT_ENV", "Spec", "spec", "apply", "plusargs", "load_manifest", "TOP"]
 
@@ -127,7 +127,7 @@ def apply(text: str, top: str) -> str:
                     ["(* blackbox *)\n" + definitions[n].group(0) + "\n" for n in kept])
     alone = alone.replace(f"module {_escaped(name)}", f"module {TOP} ", 1)
     alone = alone.replace(f"\\{top}.", f"\\{TOP}.")
-    how = Path(yosys.__file__).read_text()          # a change of the Yosys flow: new mutants
+    how = inspect.getsource(mutate) + PREPARE      # a change of the sampling: new mutants
     key = hashlib.sha256(f"{alone}\0{s.count}\0{s.seed}\0{how}".encode()).hexdigest()[:20]
     mutated = _mutants(alone, key, s)
     module = _definitions(mutated.verilog)[TOP].group(0)

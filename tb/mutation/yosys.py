@@ -171,10 +171,13 @@ def check_equivalent(verilog: str, mutated: Mutated, index: int, *, top: str = "
             f"cd gate\nconnect -set {CONTROL} {mutated.width}'d{index}\ncd ..\n"
             # black boxes (a harness's kept modules): their ports become the module's
             f"expose -evert {_INSTANCES.format(m='gold')} {_INSTANCES.format(m='gate')}\n"
-            # memories have no initial contents: both start at zero, as on Verilator
+            # memories have no initial contents: both start at zero, as on Verilator,
+            # and x bits are 0, as Verilator makes them (--x-assign 0, --x-initial 0)
             "memory\nsetundef -init -zero\nopt -fast\nopt_clean\n")
     files = {"design.v": verilog, "mutated.v": mutated.verilog}
-    script = (both + "miter -equiv -flatten -make_assert -ignore_gold_x gold gate miter\n"
+    # no -ignore_gold_x: with it, sat (without -enable_undef) proved `y = a` equal to
+    # `y = 1`; there are no x bits to ignore after setundef
+    script = (both + "miter -equiv -flatten -make_assert gold gate miter\n"
               "hierarchy -top miter\nopt -fast\n"
               f"sat -tempinduct -prove-asserts -seq 1 -maxsteps {depth} -timeout {int(timeout)}"
               " miter\n")
