@@ -7,7 +7,7 @@ import pytest
 from cocotb.triggers import ClockCycles
 
 from hw.config import CLUSTER_CTRL, CtrlReg
-from hw.core.csrs import MISA_VALUE
+from hw.core.csrs import CSR_ADDRESSES, MISA_VALUE
 from sw.rv32 import assemble
 from tb import sim
 from tb.core.bench import CoreBench
@@ -230,6 +230,27 @@ def csr_bits_program() -> str:
         c.code("li t0, 0x4321", "csrw mcycle, t0", f"csrr t2, {alias}", "sub t2, t2, t0",
                "sltiu t2, t2, 16")
         c("t2", 1)
+    for high in ("mcycleh", "minstreth"):   # the high half holds while the low one counts
+        c.code(f"csrw {high[:-1]}, zero", "li t0, -1", f"csrw {high}, t0", "nop", "nop",
+               f"csrr t2, {high}")
+        c("t2", M32)
+    # a write reaches only its own CSR, and a read only its own: every writable CSR gets
+    # its own value (the counters' low halves 0, so that the high halves hold), then all are
+    # read, the read-only ones too
+    values = {name: (0x9E37_79B9 * (k + 3)) & M32 for k, name in enumerate(
+        ("mtvec", "mepc", "mscratch", "mcause", "mtval", "mie", "mcycleh", "minstreth"))}
+    c.code("csrw mcycle, zero", "csrw minstret, zero")
+    for name, v in values.items():
+        c.code(f"li t0, {s32(v)}", f"csrw {name}, t0")
+    for name, v in values.items():
+        c.code(f"csrr t2, {name}")
+        c("t2", v & masks.get(name, M32))
+    for low in ("mcycle", "minstret"):      # and with the counters' top bits set
+        c.code(f"li t0, {s32(0xF800_0000)}", f"csrw {low}, t0")
+        for name, v in (("misa", MISA_VALUE), ("mhartid", 0), ("mvendorid", 0),
+                        ("marchid", 0), ("mimpid", 0), ("mip", 0), ("mstatus", 0x1800)):
+            c.code(f"csrr t2, {name}")
+            c("t2", v)
     return c.program()
 
 
@@ -298,6 +319,10 @@ def trap_program() -> str:
         ("t_jump", "jalr t0, 2(s1)", 0, "target + 2"),
         ("t_branch", "beq zero, zero, . + 6", 0, "t_branch + 6"),
     ]
+    # every CSR number one bit away from an implemented one, and not one itself, is illegal
+    known = set(CSR_ADDRESSES.values())
+    cases += [(f"t_near_{n:03x}", f"csrr t0, 0x{n:03x}", 2, None)
+              for n in sorted({a ^ (1 << b) for a in known for b in range(12)} - known)]
     c.code("la t0, handler", "csrw mtvec, t0", "la s0, buf", "la s1, target")
     for label, insn, cause, tval in cases:
         c.code(f"{label}:", insn)
