@@ -14,6 +14,29 @@ from sw.golden import GeluConstants, Requant, activation, itamax_stages, requant
 from tb.pysim import run_pysim
 
 
+def check_requantizer(acc, consts: list[tuple[int, int, int]], lanes: int = 4) -> list:
+    """Stream ``acc`` (rows of ``lanes`` accumulators) with the constants ``(mult, shift,
+    add)`` of each row through the requantizer; assert it gives the golden model's results
+    and return them. Every test builds the unit here, so that ``tinyita mutate`` runs them
+    all on one design."""
+    dut = Requantizer(lanes)
+    got = []
+
+    async def bench(ctx):
+        for i in range(len(acc) + Requantizer.LATENCY):
+            if i < len(acc):
+                ctx.set(dut.x, [int(v) for v in acc[i]])
+                ctx.set(dut.rq, dict(zip(("mult", "shift", "add"), consts[i], strict=True)))
+            await ctx.tick()
+            if i + 1 >= Requantizer.LATENCY:
+                got.append([ctx.get(dut.y[j]) for j in range(lanes)])
+
+    run_pysim(dut, bench)
+    want = [requantize(np.array(a), *c).tolist() for a, c in zip(acc, consts, strict=True)]
+    assert got[:len(acc)] == want
+    return want
+
+
 def test_requantizer_matches_golden():
     rng = np.random.default_rng(0)
     lanes = 4
@@ -23,21 +46,7 @@ def test_requantizer_matches_golden():
     consts = [(int(rng.integers(0, 256)), int(rng.integers(0, 32)), int(rng.integers(-128, 128)))
               for _ in range(n)]
     consts[2] = (1, 1, 0)   # rounding of +-0.5 and +-1.5
-    dut = Requantizer(lanes)
-    got = []
-
-    async def bench(ctx):
-        for i in range(n + Requantizer.LATENCY):
-            if i < n:
-                ctx.set(dut.x, [int(v) for v in acc[i]])
-                ctx.set(dut.rq, dict(zip(("mult", "shift", "add"), consts[i], strict=True)))
-            await ctx.tick()
-            if i + 1 >= Requantizer.LATENCY:
-                got.append([ctx.get(dut.y[j]) for j in range(lanes)])
-
-    run_pysim(dut, bench)
-    want = [requantize(acc[i], *consts[i]).tolist() for i in range(n)]
-    assert got[:n] == want
+    check_requantizer(acc, consts)
 
 
 def test_requantizer_in_range():
@@ -52,22 +61,7 @@ def test_requantizer_in_range():
         target = rng.integers(-150, 150, lanes) - add
         noise = rng.integers(-(2 ** shift), 2 ** shift + 1, lanes)
         acc[i] = np.clip(((target << shift) + noise) // mult, -(2 ** 25), 2 ** 25 - 1)
-    dut = Requantizer(lanes)
-    got = []
-
-    async def bench(ctx):
-        for i in range(n + Requantizer.LATENCY):
-            if i < n:
-                ctx.set(dut.x, [int(v) for v in acc[i]])
-                ctx.set(dut.rq, dict(zip(("mult", "shift", "add"), consts[i], strict=True)))
-            await ctx.tick()
-            if i + 1 >= Requantizer.LATENCY:
-                got.append([ctx.get(dut.y[j]) for j in range(lanes)])
-
-    run_pysim(dut, bench)
-    want = [requantize(acc[i], *consts[i]).tolist() for i in range(n)]
-    assert got[:n] == want
-    flat = np.array(want).ravel()
+    flat = np.array(check_requantizer(acc, consts)).ravel()
     assert ((flat > -128) & (flat < 127)).mean() > 0.8
 
 
@@ -83,24 +77,8 @@ def test_requantizer_clamps_at_every_bit():
                 if -(2 ** 25) <= acc < 2 ** 25:
                     rows.append((acc, mult, int(d == 64) * 5 - 2))
     rows += [(v, 1, 0) for v in range(-140, 140, 3)]
-    lanes = 4
-    acc = [[r[0]] * lanes for r in rows]          # every lane sees every value
-    consts = [(r[1], 0, r[2]) for r in rows]
-    want = [requantize(np.array(a), *c).tolist() for a, c in zip(acc, consts, strict=True)]
-    dut = Requantizer(lanes)
-    got = []
-
-    async def bench(ctx):
-        for i in range(len(acc) + Requantizer.LATENCY):
-            if i < len(acc):
-                ctx.set(dut.x, acc[i])
-                ctx.set(dut.rq, dict(zip(("mult", "shift", "add"), consts[i], strict=True)))
-            await ctx.tick()
-            if i + 1 >= Requantizer.LATENCY:
-                got.append([ctx.get(dut.y[j]) for j in range(lanes)])
-
-    run_pysim(dut, bench)
-    assert got[:len(acc)] == want
+    check_requantizer([[r[0]] * 4 for r in rows],          # every lane sees every value
+                      [(r[1], 0, r[2]) for r in rows])
 
 
 @pytest.mark.parametrize("act", list(Activation))
