@@ -5,7 +5,9 @@ component they build is converted to Verilog, :func:`tb.mutation.yosys.mutate` p
 mutants behind ``mutsel``, Verilator builds that once, and one simulator run
 (:mod:`tb.mutation.bridge`) runs the tests on the original (``mutsel = 0``, must pass) and on
 every mutant. Each surviving mutant is then checked formally for equivalence with the
-original (:func:`tb.mutation.yosys.check_equivalent`).
+original (:func:`tb.mutation.yosys.check_equivalent`). A block tested only through Verilator
+harnesses (:data:`HARNESS_BLOCKS`) has its mutants spliced into the harness builds instead
+(:mod:`tb.mutation.harness`), and its benches run once per mutant (:func:`score_harness`).
 """
 
 import json
@@ -93,7 +95,7 @@ class HarnessBlock:
     keep: str = ""
 
 
-#: The blocks tested only through Verilator harnesses: one pytest run per mutant.
+#: The benches of the core's units, and of the HWPE's blocks (those of one harness build).
 CORE = ("tests/hw/core/test_directed.py::test_directed",
         "tests/hw/core/test_difftest.py::test_random_programs")
 HWPE = tuple(f"tests/hw/hwpe/test_ita_hwpe.py::{t}" for t in (
@@ -101,6 +103,7 @@ HWPE = tuple(f"tests/hw/hwpe/test_ita_hwpe.py::{t}" for t in (
     "test_back_to_back_jobs_of_every_mode", "test_one_tile_jobs_back_to_back[n4m16]",
     "test_errors_and_soft_clear", "test_protocol_and_events",
     "test_softmax_register_reaches_the_engine[n4m16]"))
+#: The blocks tested only through Verilator harnesses: one pytest run per mutant.
 HARNESS_BLOCKS: dict[str, HarnessBlock] = {
     "core-alu": HarnessBlock("the core's ALU (hw/core/alu.py)", "core.alu", CORE),
     "core-decoder": HarnessBlock("the core's decoder (hw/core/decoder.py)", "core.decoder",
