@@ -3,8 +3,9 @@
 ``build`` turns a component (or Verilog text) into a Verilator model and caches it under a hash
 of the Verilog, the build options and the toolchain, so every test that simulates the same
 design shares one build, also across pytest-xdist workers (a file lock serialises builders).
-``run`` runs cocotb tests from a Python module on a build; their parameters travel as JSON in
-the environment and the tests read them with :func:`params`.
+``run`` runs cocotb tests from a Python module on a build; their parameters travel as a JSON
+file named in the environment (any size: memory images too) and the tests read them with
+:func:`params`.
 
 Builds make public only the top module's ports and the internal signals a harness lists
 (:mod:`tb.public`), and compile the per-cycle C++ with ``OPT_FAST``: see docs/simulation.md
@@ -58,7 +59,7 @@ BUILD_ARGS = ("-Wno-fatal", "-Wno-lint", "-Wno-style", "--x-assign", "0", "--x-i
               "-O3", "--no-public-flat-rw")
 #: The C++ optimisation of the model's per-cycle code (Verilator's default is -Os).
 OPT_FAST = "-O2"
-PARAMS_ENV = "TINYITA_PARAMS"
+PARAMS_ENV = "TINYITA_PARAMS_FILE"
 
 
 class SimulationFailed(AssertionError):
@@ -272,7 +273,8 @@ def write_result(result: dict | list) -> None:
 
 def params() -> dict:
     """Return the parameters ``run`` passed to the cocotb tests (inside the simulator)."""
-    return json.loads(os.environ.get(PARAMS_ENV, "{}"))
+    path = os.environ.get(PARAMS_ENV)
+    return json.loads(Path(path).read_text()) if path else {}
 
 
 def _run_dir(label: str, keep: bool) -> Path:
@@ -312,7 +314,9 @@ def run(b: Build, module: str, *, tests: str | list[str] | None = None,
     runner = get_runner("verilator")
     waves = run_dir / b.wave_file if b.waves else None
     test_args = ["--trace", "--trace-file", str(waves)] if b.waves else []
-    env = {PARAMS_ENV: json.dumps(params or {}), "COCOTB_RESULTS_FILE": str(results),
+    params_file = run_dir / "params.json"
+    params_file.write_text(json.dumps(params or {}))
+    env = {PARAMS_ENV: str(params_file), "COCOTB_RESULTS_FILE": str(results),
            "PYTHONWARNINGS": "ignore::DeprecationWarning"}
     saved = os.environ.pop("PYTEST_CURRENT_TEST", None)  # we check the results ourselves
     try:

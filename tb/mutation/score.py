@@ -120,7 +120,9 @@ HARNESS_BLOCKS: dict[str, HarnessBlock] = {
         tuple(f"tests/hw/cluster/test_l1.py::test_l1_stress[{t}]"
               for t in ("default-busy", "default-idle")), keep="bank*"),
     "dma": HarnessBlock("the cluster's DMA (hw/cluster/dma.py)", "cluster.dma",
-                        ("tests/hw/cluster/test_dma.py::test_dma_transfers_under_contention",)),
+                        tuple(f"tests/hw/cluster/test_dma.py::{t}" for t in (
+                            "test_dma_every_shape_and_error",
+                            "test_dma_transfers_under_contention"))),
 }
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from hw.cluster.regmap import DMA_REGS, DmaError
-from hw.config import DMA_BASE, L1_BASE, L2_BASE, DmaReg
+from hw.config import DMA_BASE, EVENT_BASE, L1_BASE, L2_BASE, DmaReg, EventReg
 from sw.kernels.asm import exit_with
 from sw.rv32 import Program
 
@@ -127,3 +127,230 @@ def test_dma_transfers_under_contention(tmp_path, seed):
         assert (words == words[0]).all() and words[0] > 0, (c, words)
     assert r["dma_busy"] > 0
     assert all(s > 0 for s in r["core_stalls"][1:]), "the hammering cores never met the DMA"
+
+
+# ---- every shape, the edges of both memories, the error states, a full queue, core 1 -------
+
+#: Descriptor flags: START until it returns an id; wait for the transfer to finish; write
+#: STATUS with error bit 1 (which must not clear the error); then with bit 0 (which clears it).
+RETRY, WAIT, FAKE_CLEAR, CLEAR = 1, 2, 4, 8
+TABLE = L2_BASE + 0x4000          # 8 words per descriptor: the six registers, flags, 0
+LOG = L2_BASE + 0x8000            # 16 words per descriptor, what the starting core saw
+DATA_L2 = L2_BASE + 0x1_0000      # from here to the end of L2, and all of L1: the data
+MASK = 0xFFFF_FFFF
+REGS = (DmaReg.SRC, DmaReg.DST, DmaReg.ROW_BYTES, DmaReg.ROWS, DmaReg.SRC_STRIDE,
+        DmaReg.DST_STRIDE)
+
+
+def inside(addr: int, rng: tuple[int, int], size: int = 1) -> bool:
+    return rng[0] <= addr and addr + size <= rng[1]
+
+
+def row_addresses(d) -> list[tuple[int, int]]:
+    """Each row's (source, destination), with 32-bit wrap-around as the DMA adds strides."""
+    return [((d[0] + r * d[4]) & MASK, (d[1] + r * d[5]) & MASK) for r in range(d[3])]
+
+
+def edge_descriptors(cfg) -> list[tuple]:
+    """Transfers at the first and last bytes of L1 and L2, and every way to get an error."""
+    (l1, l1_end), (_, l2_end) = cfg.l1_range, cfg.l2_range
+    w, wc = WAIT, WAIT | CLEAR
+    return [
+        (l2_end - 100, l1, 100, 1, 0, 0, w),                      # both edges, in range
+        (l1_end - 77, l2_end - 77, 77, 1, 77, 77, w),
+        (DATA_L2, l1_end - 1, 1, 1, 1, 1, w),
+        (l1, l2_end - 1, 1, 1, 1, 1, w),
+        (l2_end - 40, l1 + 5000, 40, 2, -1000, -300, w),          # negative strides
+        (l2_end - 64, l1 + 9000, 64, 3, 1 << 31, 100, wc),        # middle row out (wraps)
+        (l1 - 1, DATA_L2, 8, 1, 8, 8, w | FAKE_CLEAR),            # sticky: the first error
+        (DATA_L2, l1_end, 8, 1, 8, 8, wc),
+        (DATA_L2, l1 - 1, 8, 1, 8, 8, wc),
+        (l2_end, l1, 8, 1, 8, 8, wc),
+        (L2_BASE - 1, l1, 8, 1, 8, 8, wc),
+        (l1, l2_end, 8, 1, 8, 8, wc),
+        (l1, l1 + 64, 8, 1, 8, 8, wc),                            # L1 to L1
+        (DATA_L2, DATA_L2 + 64, 8, 1, 8, 8, wc),                  # L2 to L2
+        (DATA_L2, l1, 0, 1, 8, 8, wc),                            # no bytes
+        (DATA_L2, l1, 8, 0, 8, 8, wc),                            # no rows
+        (0xFFFF_FFC0, l1, 8, 1, 8, 8, wc),                        # 33-bit end
+        (l2_end - 16, l1 + 100, 17, 1, 17, 17, wc),               # a row leaves L2 by 1
+        (l1_end - 10, DATA_L2 + 300, 11, 1, 11, 11, wc),          # ... L1
+        (DATA_L2 + 600, l1_end - 16, 17, 1, 17, 17, wc),
+        (l1 + 800, l2_end - 16, 17, 1, 17, 17, wc),
+        (DATA_L2 + 900, l1 + 1000, 0xFFFF_FF00, 1, 0, 0, wc),     # a row of 4 GiB
+        (l2_end - 3000, l1 + 2000, 1000, 3, 1500, 1000, wc),      # last row out
+    ]
+
+
+def random_descriptors(cfg, rng, sizes, rows_max: int, flags: int) -> list[tuple]:
+    """One transfer of each size, random direction, offsets, rows and signed strides (0 too),
+    placed anywhere in the data areas."""
+    areas = {True: cfg.l1_range, False: (DATA_L2, cfg.l2_range[1])}
+    out = []
+    for size in sizes:
+        size, rows = int(size), int(rng.integers(1, rows_max + 1))
+        strides = []
+        for _ in range(2):
+            kind = rng.random()
+            stride = (0 if kind < 0.1 else size + int(rng.integers(0, 100)))
+            strides.append(-stride if kind > 0.8 else stride)
+        addrs, to_l1 = [], bool(rng.random() < 0.5)
+        for in_l1, stride in ((not to_l1, strides[0]), (to_l1, strides[1])):
+            lo, hi = areas[in_l1]
+            first = min(0, (rows - 1) * stride)               # row offsets from the start
+            last = max(0, (rows - 1) * stride) + size
+            addrs.append(int(rng.integers(lo - first, hi - last + 1)))
+        out.append((*addrs, size, rows, *strides, flags))
+    return out
+
+
+def descriptor_program(count: int) -> Program:
+    """Core 0 runs descriptors 0 .. count-2 from TABLE, then hands the last to core 1, which
+    waits for it with ``wfi``: its event must go to core 1. For each, the core writes the six
+    registers, STARTs (with RETRY until it gets an id, counting the zeros and keeping STATUS
+    at the first), waits (WAIT), logs DONE, STATUS and ERROR_ID, writes STATUS (FAKE_CLEAR,
+    CLEAR), writes all ones to the read-only registers, and logs the six registers read back.
+    Core 0 then logs the final DONE and STATUS after the last entry."""
+    p = Program()
+    flag = LOG + 64 * count
+    p.csrr("a0", "mhartid").li("s0", DMA_BASE).li("s9", flag).li("s10", EVENT_BASE)
+    p.li("t0", 1).beq("a0", "t0", "core1").bnez("a0", "rest")
+    p.li("s1", TABLE).li("s2", LOG).li("s3", count - 1).call("entries")
+    p.li("t0", 1).sw("t0", 0, "s9").li("t0", 2).sw("t0", EventReg.SW_EVENT, "s10")
+    p.label("wait1").lw("t0", 4, "s9").bnez("t0", "final").wfi().j("wait1")
+    p.label("final")
+    p.lw("t0", DmaReg.DONE, "s0").sw("t0", 8, "s9")
+    p.lw("t0", DmaReg.STATUS, "s0").sw("t0", 12, "s9")
+    p.li("a1", 0)
+    exit_with(p, "a1")
+    p.label("core1").lw("t0", 0, "s9").bnez("t0", "go1").wfi().j("core1")
+    p.label("go1").li("s1", TABLE + 32 * (count - 1)).li("s2", LOG + 64 * (count - 1))
+    p.li("s3", 1).call("entries")
+    p.li("t0", 1).sw("t0", 4, "s9").li("t0", 1).sw("t0", EventReg.SW_EVENT, "s10")
+    p.label("rest").wfi().j("rest")
+
+    status = DMA_REGS["STATUS"]
+    p.label("entries")
+    for k, reg in enumerate(REGS):
+        p.lw("t1", 4 * k, "s1").sw("t1", reg, "s0")
+    p.lw("s4", 24, "s1").li("s5", 0).sw("zero", 32, "s2")
+    p.label("start").lw("s11", DmaReg.START, "s0").bnez("s11", "started")
+    p.andi("t1", "s4", RETRY).beqz("t1", "started")
+    p.bnez("s5", "counted").lw("t1", DmaReg.STATUS, "s0").sw("t1", 32, "s2")
+    p.label("counted").addi("s5", "s5", 1).j("start")
+    p.label("started").sw("s11", 24, "s2").sw("s5", 28, "s2")
+    p.andi("t1", "s4", WAIT).beqz("t1", "waited")
+    p.label("wait").lw("t3", DmaReg.DONE, "s0").bgeu("t3", "s11", "waited").wfi().j("wait")
+    p.label("waited")
+    for k, reg in enumerate((DmaReg.DONE, DmaReg.STATUS, DmaReg.ERROR_ID)):
+        p.lw("t1", reg, "s0").sw("t1", 36 + 4 * k, "s2")
+    for bit, word in ((FAKE_CLEAR, status.encode(busy=1, queued=0xFF, error=2)),
+                      (CLEAR, status.encode(busy=0, queued=0, error=1))):
+        p.andi("t1", "s4", bit).beqz("t1", f"no{bit}").li("t1", word)
+        p.sw("t1", DmaReg.STATUS, "s0").label(f"no{bit}")
+    p.li("t1", -1)
+    for reg in (DmaReg.START, DmaReg.DONE, DmaReg.ERROR_ID):
+        p.sw("t1", reg, "s0")
+    for k, reg in enumerate(REGS):
+        p.lw("t1", reg, "s0").sw("t1", 4 * k, "s2")
+    p.addi("s1", "s1", 32).addi("s2", "s2", 64).addi("s3", "s3", -1).bnez("s3", "entries")
+    p.ret()
+    return p
+
+
+class DmaModel:
+    """What the DMA should do with each descriptor, in order: the ids START returns, the sticky
+    error and its id, and the bytes it copies (row by row, rows out of range skipped)."""
+
+    def __init__(self, cfg, images: dict[int, np.ndarray]):
+        self.l1, self.l2 = cfg.l1_range, cfg.l2_range
+        self.images = images
+        self.next_id, self.error, self.error_id = 1, 0, 0
+
+    def at(self, addr: int, size: int) -> np.ndarray:
+        for base, image in self.images.items():
+            if base <= addr and addr + size <= base + image.size:
+                return image[addr - base:addr - base + size]
+        raise AssertionError(f"the test's own transfer touches 0x{addr:x}, outside its areas")
+
+    def fail(self, code: int, which: int) -> None:
+        if self.error == 0:
+            self.error, self.error_id = code, which
+
+    def start(self, d) -> int:
+        src, dst, size, rows = d[:4]
+        l1, l2 = self.l1, self.l2
+        good = ((inside(src, l2) and inside(dst, l1)) or (inside(src, l1) and inside(dst, l2)))
+        if not good or size == 0 or rows == 0:
+            self.fail(DmaError.BAD_TRANSFER, self.next_id)
+            return 0
+        got, self.next_id = self.next_id, self.next_id + 1
+        to_l1 = inside(dst, l1)
+        for s, t in row_addresses(d):
+            if not (inside(s, l2 if to_l1 else l1, size) and inside(t, l1 if to_l1 else l2, size)):
+                self.fail(DmaError.OUT_OF_RANGE, got)
+                continue
+            self.at(t, size)[:] = self.at(s, size)
+        return got
+
+    def write_status(self, flags: int) -> None:
+        if flags & CLEAR:
+            self.error, self.error_id = 0, 0
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_dma_every_shape_and_error(tmp_path, seed):
+    """Every row size from 1 to 130 bytes (a row of 1 to 3 chunks), random offsets, directions,
+    rows and signed strides, back to back (each may read what the one before wrote: a change of
+    direction must wait); transfers at the first and last bytes of L1 and L2, and one past them;
+    each error state, sticky until cleared; big transfers queued until the queue is full; a last
+    transfer started and awaited by core 1. All of L1 and of L2's data, the descriptors' table,
+    the registers read back and each START's id and error are compared with a model."""
+    cfg = SMALL
+    rng = np.random.default_rng(seed)
+    descs = edge_descriptors(cfg)
+    descs += random_descriptors(cfg, rng, rng.permutation(np.arange(1, 131)), 3,
+                                RETRY | WAIT * (seed == 2))
+    descs += random_descriptors(cfg, rng, rng.integers(3000, 6000, 10), 6, RETRY)
+    descs += random_descriptors(cfg, rng, [200], 2, RETRY | WAIT)
+    table = np.zeros((len(descs), 8), np.uint32)
+    table[:, :7] = np.array(descs, dtype=np.int64) & MASK
+    images = {a: rng.integers(0, 256, hi - a, dtype=np.uint8)
+              for a, hi in (cfg.l1_range, (DATA_L2, cfg.l2_range[1]))}
+    loads = [(TABLE, table.tobytes())] + [(a, im.tobytes()) for a, im in images.items()]
+    model = DmaModel(cfg, images)
+    expected = []
+    for d in descs:
+        got = model.start(d)
+        expected.append((got, model.error, model.error_id))
+        model.write_status(d[6])
+    r = run(descriptor_program(len(descs)), tmp_path, loads=loads, max_cycles=2_000_000,
+            reads=[(a, im.size) for a, im in images.items()]
+            + [(TABLE, table.nbytes), (LOG, 64 * len(descs) + 16)])
+    assert r["exit_code"] == 0, r
+    for (base, image), got in zip(images.items(), r["memory"], strict=False):
+        bad = np.flatnonzero(np.frombuffer(got, np.uint8) != image)
+        assert bad.size == 0, (f"{bad.size} bytes differ from the model, the first at "
+                               f"0x{base + bad[0]:x} (seed {seed})")
+    assert r["memory"][2] == table.tobytes(), "the DMA wrote into its descriptors' table"
+    log = np.frombuffer(r["memory"][3], "<u4")
+    status = DMA_REGS["STATUS"]
+    queued_when_full = []
+    for k, (d, (got, error, error_id)) in enumerate(zip(descs, expected, strict=True)):
+        e = log[16 * k:16 * k + 16]
+        where = f"descriptor {k} {tuple(hex(v & MASK) for v in d[:6])} flags {d[6]}"
+        assert list(e[:6]) == [v & MASK for v in d[:6]], f"{where}: registers read back"
+        assert e[6] == got, f"{where}: START gave {e[6]}, not {got}"
+        assert (e[7] > 0) <= bool(d[6] & RETRY), where
+        if e[7]:
+            queued_when_full.append(status.field("queued").decode(int(e[8])))
+        if d[6] & WAIT:
+            assert e[9] == (got or e[9]), f"{where}: DONE {e[9]} after waiting for {got}"
+            assert status.field("error").decode(int(e[10])) == error, f"{where}: STATUS"
+            assert e[11] == error_id, f"{where}: ERROR_ID {e[11]}, not {error_id}"
+    assert max(queued_when_full, default=0) == cfg.dma_queue, (
+        f"START never found the queue full: {queued_when_full}")
+    done, final = log[16 * len(descs) + 2:16 * len(descs) + 4]
+    assert done == model.next_id - 1
+    assert status.field("busy").decode(int(final)) == 0
+    assert status.field("queued").decode(int(final)) == 0
