@@ -1,8 +1,9 @@
 """``tinyita mutate BLOCK``: the mutation score of a block's fast tests. Yosys's ``mutate``
 pass samples mutants of the block's generated design (all behind one ``mutsel`` input, so
 one Verilator build serves them all), the block's tests run on each, and every survivor is
-checked formally for equivalence with the original (docs/verification.md, "Mutation
-scores"). Exits with 1 when a mutant that is not equivalent survives."""
+checked formally for equivalence with the original, unless a person has read it and
+explained why no test can kill it (``tb/mutation/reviewed.py``; docs/verification.md,
+"Mutation scores"). Exits with 1 when a mutant neither equivalent nor explained survives."""
 
 import argparse
 import sys
@@ -33,19 +34,21 @@ def register(sub: "argparse._SubParsersAction") -> None:
 
 def _text(r: dict) -> str:
     lines = [f"{r['block']}: {r['mutants']} mutants, {r['killed']} killed, {r['survived']} "
-             f"survived, {r['equivalent']} equivalent: score {r['score']:.1%} "
-             f"({r['seconds']:.0f} s)"]
+             f"survived, {r['equivalent']} equivalent, {r['reviewed']} explained: score "
+             f"{r['score']:.1%} ({r['seconds']:.0f} s)"]
     lines += [f"  survived  #{m['index']}: {m['mutation']} ({m['equivalence']})"
               for m in r["survivors"]]
     lines += [f"  equivalent #{m['index']}: {m['mutation']} ({m['equivalence']})"
               for m in r["equivalents"]]
+    lines += [f"  explained #{m['index']}: {m['mutation']}: {m['reason']}"
+              for m in r["reviewed_mutants"]]
     if r["skipped"]:
         lines.append(f"  tests of other parameters, not run: {', '.join(r['skipped'])}")
     return "\n".join(lines)
 
 
 def mutate(args: argparse.Namespace) -> int:
-    """Score one block; 1 when a non-equivalent mutant survived."""
+    """Score one block; 1 when a mutant neither equivalent nor explained survived."""
     import json
 
     from tb.mutation.score import score

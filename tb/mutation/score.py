@@ -5,7 +5,8 @@ component they build is converted to Verilog, :func:`tb.mutation.yosys.mutate` p
 mutants behind ``mutsel``, Verilator builds that once, and one simulator run
 (:mod:`tb.mutation.bridge`) runs the tests on the original (``mutsel = 0``, must pass) and on
 every mutant. Each surviving mutant is then checked formally for equivalence with the
-original (:func:`tb.mutation.yosys.check_equivalent`). A block tested only through Verilator
+original (:func:`tb.mutation.yosys.check_equivalent`), except those a person has read and
+explained (:data:`tb.mutation.reviewed.REVIEWED`). A block tested only through Verilator
 harnesses (:data:`HARNESS_BLOCKS`) has its mutants spliced into the harness builds instead
 (:mod:`tb.mutation.harness`), and its benches run once per mutant (:func:`score_harness`).
 """
@@ -28,6 +29,7 @@ import tb
 from .. import sim
 from . import harness
 from .bridge import TestCase, call_with_bench, cases
+from .reviewed import REVIEWED
 from .yosys import Mutated, Mutation, check_equivalent, mutate
 
 __all__ = ["Block", "BLOCKS", "HarnessBlock", "HARNESS_BLOCKS", "design_of", "score",
@@ -256,13 +258,19 @@ def _pytest(tests: tuple[str, ...], env: dict, index: int, *, timeout: float | N
 def _check_survivors(block: str, design: str, mutated: Mutated, top: str, mutants: list[dict],
                      *, depth: int, jobs: int, check: bool,
                      progress: Callable[[str], None]) -> None:
-    """Set ``"equivalence"`` of every surviving entry of ``mutants``, ``jobs`` checks (each a
-    Yosys process) at a time."""
+    """Set ``"equivalence"`` of every surviving entry of ``mutants``: ``"reviewed"`` (with the
+    ``"reason"``) for one :data:`REVIEWED` explains, else the formal check's answer, ``jobs``
+    checks (each a Yosys process) at a time."""
+    reviewed = REVIEWED.get(block, {})
+
     def classify(m: Mutation, entry: dict) -> None:
         t = time.monotonic()
-        entry["equivalence"] = (check_equivalent(design, mutated, m.index, top=top,
-                                                 depth=depth)
-                                if check else "unchecked")
+        if entry["mutation"] in reviewed:
+            entry["equivalence"], entry["reason"] = "reviewed", reviewed[entry["mutation"]]
+        else:
+            entry["equivalence"] = (check_equivalent(design, mutated, m.index, top=top,
+                                                     depth=depth)
+                                    if check else "unchecked")
         progress(f"{block}: mutant {m.index} survived: {entry['equivalence']} "
                  f"({time.monotonic() - t:.0f} s): {m.describe()}")
 
@@ -273,16 +281,22 @@ def _check_survivors(block: str, design: str, mutated: Mutated, top: str, mutant
 
 
 def summarize(block: str, mutants: list[dict], **extra) -> dict:
-    """Count killed, equivalent (proved) and surviving mutants (a ``bounded`` one, with no
-    difference within the check's depth, survives: it is listed for review); the score is the
-    killed share of the mutants not proved equivalent."""
-    killed = sum(m["killed_by"] is not None for m in mutants)
-    equivalent = sum(m.get("equivalence") == "equivalent" for m in mutants)
-    survived = len(mutants) - killed - equivalent
-    live = killed + survived
-    return {"block": block, "mutants": len(mutants), "killed": killed, "survived": survived,
-            "equivalent": equivalent, "score": killed / live if live else 1.0, **extra,
-            "survivors": [m for m in mutants if m["killed_by"] is None
-                          and m.get("equivalence") != "equivalent"],
-            "equivalents": [m for m in mutants if m.get("equivalence") == "equivalent"],
+    """Count killed, equivalent (proved), reviewed (explained by a person) and surviving
+    mutants (a ``bounded`` one, with no difference within the check's depth, survives: it is
+    listed for review); the score is the killed share of the mutants neither proved
+    equivalent nor explained."""
+    def kind(m: dict) -> str:
+        if m["killed_by"] is not None:
+            return "killed"
+        return m.get("equivalence") if m.get("equivalence") in ("equivalent", "reviewed") \
+            else "survived"
+
+    counts = {k: sum(kind(m) == k for m in mutants)
+              for k in ("killed", "survived", "equivalent", "reviewed")}
+    live = counts["killed"] + counts["survived"]
+    return {"block": block, "mutants": len(mutants), **counts,
+            "score": counts["killed"] / live if live else 1.0, **extra,
+            "survivors": [m for m in mutants if kind(m) == "survived"],
+            "equivalents": [m for m in mutants if kind(m) == "equivalent"],
+            "reviewed_mutants": [m for m in mutants if kind(m) == "reviewed"],
             "all": mutants}

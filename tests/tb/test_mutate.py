@@ -7,6 +7,7 @@ from amaranth import Module
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from tb.mutation.reviewed import REVIEWED
 from tb.mutation.score import Block, OriginalFails, score
 from tb.pysim import run_pysim
 
@@ -75,6 +76,21 @@ def test_mutants_are_killed_by_a_good_test_and_survive_a_weak_one():
     assert {m["equivalence"] for m in weak["survivors"]} == {"different"}
     with pytest.raises(OriginalFails, match="deliberately failing"):
         score("adder", count=2, tests=Block("adder", ((__name__, "wrong_adder_test"),)))
+
+
+def test_a_reviewed_survivor_is_explained_not_survived(monkeypatch):
+    """A survivor listed in ``REVIEWED`` (by its description) counts as explained, with its
+    reason, and is not checked; the others are unchanged."""
+    weak = Block("adder", ((__name__, "weak_adder_test"),))
+    first = score("adder", count=8, seed=3, tests=weak, check=False)
+    listed = first["survivors"][0]["mutation"]
+    monkeypatch.setitem(REVIEWED, "adder", {listed: "read by hand"})
+    r = score("adder", count=8, seed=3, tests=weak, check=False)
+    assert [(m["mutation"], m["reason"]) for m in r["reviewed_mutants"]] == [
+        (listed, "read by hand")]
+    assert r["reviewed"] == 1 and r["survived"] == first["survived"] - 1
+    assert r["killed"] == first["killed"]
+    assert r["score"] == r["killed"] / (r["killed"] + r["survived"])
 
 
 def test_command_names_the_blocks(capsys):
