@@ -3,20 +3,23 @@ out of the per-cycle path: ``run_l1_stress`` builds (or reuses) it, runs it and 
 initiator the accesses granted, the reads checked against its shadow copy, the errors (with the
 first wrong read), the longest wait for a grant, and the words of its region whose final
 contents in L1 differ from its shadow (a write that landed elsewhere, or that no later read
-of the initiator looked at)."""
+of the initiator looked at). ``trace_l1_grants`` runs the same bench for a shorter time with
+Python in the loop: every cycle's grants must be the ones the arbitration policy
+(:class:`.l1_policy.L1Policy`) gives for that cycle's requests."""
 
 import cocotb
 import numpy as np
-from cocotb.triggers import ClockCycles
+from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
 
 from hw.sram import SRAM_VERILOG
 
 from .. import sim
 from ..cocotb_util import signal, start
+from .l1_policy import L1Policy
 from .memory import SRAMAccess
 from .stress_harness import PUBLIC, L1StressHarness, initiators
 
-__all__ = ["run_l1_stress"]
+__all__ = ["run_l1_stress", "trace_l1_grants"]
 
 #: Cycles allowed for the requests in flight to finish after ``enable`` falls.
 DRAIN_CYCLES = 200
@@ -61,6 +64,44 @@ async def l1_stress(dut):
     sim.write_result(out)
 
 
+@cocotb.test()
+async def l1_grants(dut):
+    p = sim.params()
+    kinds, banks = p["kinds"], p["banks"]
+    bits = (banks - 1).bit_length()
+    narrow = sum(lanes == 1 and width == 32 for lanes, width in kinds)
+    ports = [(getattr(dut, f"g{i}_req"), getattr(dut, f"g{i}_gnt"), getattr(dut, f"g{i}_bank"),
+              lanes) for i, (lanes, _) in enumerate(kinds)]
+    dut.enable.value = 0
+    dut.seed.value = p["seed"]
+    dut.idle.value = p["idle"]
+    dut.inject.value = 0
+    await start(dut)
+    model = L1Policy(banks, narrow, len(kinds) - narrow)
+    result = {"cycles": p["cycles"], "granted": 0, "mismatch": None}
+    dut.enable.value = 1
+    for cycle in range(p["cycles"]):
+        await RisingEdge(dut.clk)
+        await ReadOnly()
+        reqs, gnts = [], []
+        for req, gnt, bank, lanes in ports:
+            r, b = int(req.value), int(bank.value)
+            reqs.append({(b >> (bits * k)) & ((1 << bits) - 1) for k in range(lanes)
+                         if r >> k & 1})
+            gnts.append([bool(int(gnt.value) >> k & 1) for k in range(lanes)])
+        n_gnt, w_gnt = model.step([next(iter(r), None) for r in reqs[:narrow]], reqs[narrow:])
+        want = [[g] for g in n_gnt] + [
+            [w and bool(int(ports[narrow + k][0].value) >> j & 1) for j in range(lanes)]
+            for k, (w, (_, _, _, lanes)) in enumerate(zip(w_gnt, ports[narrow:], strict=True))]
+        if gnts != want:
+            result["mismatch"] = {"cycle": cycle, "requests": [sorted(r) for r in reqs],
+                                  "granted": gnts, "policy": want}
+            break
+        result["granted"] += sum(map(sum, gnts))
+    result["seen"] = dict(model.seen)
+    sim.write_result(result)
+
+
 async def _l1_image(dut, size: int, banks: int) -> np.ndarray:
     """All of L1 as bytes, read through each bank's SRAM hook (64-bit word w in bank
     w % banks)."""
@@ -89,3 +130,18 @@ def run_l1_stress(*, size: int, banks: int, narrow: int, wide: tuple[int, ...], 
               "initiators": len(kinds), "kinds": kinds, "region": region, "size": size,
               "banks": banks, "poke": poke}
     return sim.run_for_result(build, __name__, "l1_stress", params, label="l1_stress")
+
+
+def trace_l1_grants(*, size: int, banks: int, narrow: int, wide: tuple[int, ...], seed: int,
+                    cycles: int, idle: int = 0) -> dict:
+    """Run the stress bench for ``cycles`` cycles comparing the L1's grants with
+    :class:`.l1_policy.L1Policy` in every cycle; return ``cycles``, ``granted`` (lanes granted
+    in all), ``seen`` (:attr:`.l1_policy.L1Policy.seen`) and ``mismatch``: None, or the
+    first cycle whose grants differ, with its requests (the banks of each initiator's
+    requesting lanes), the grants and the policy's grants."""
+    kinds, _ = initiators(size, banks, narrow, tuple(wide))
+    build = sim.build(lambda: L1StressHarness(size, banks, narrow, wide),
+                      key=f"size={size},banks={banks},narrow={narrow},wide={tuple(wide)}",
+                      extra_verilog=SRAM_VERILOG, name="l1_stress", public=PUBLIC)
+    params = {"seed": seed, "idle": idle, "cycles": cycles, "kinds": kinds, "banks": banks}
+    return sim.run_for_result(build, __name__, "l1_grants", params, label="l1_grants")

@@ -3,7 +3,7 @@ initiator (:class:`~tb.hdl.traffic.TrafficGenerator`) on every port: the cores, 
 engine's lanes. Each initiator owns one region of L1 that spans every bank, so the initiators
 meet on random banks every cycle."""
 
-from amaranth import Module
+from amaranth import Cat, Module
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -30,16 +30,22 @@ class L1StressHarness(wiring.Component):
     g{i}_done, g{i}_reads, g{i}_errors, g{i}_max_wait, g{i}_error_addr, g{i}_error_got,
     g{i}_error_expected : Out
         Generator ``i``'s results.
+    g{i}_req, g{i}_gnt : Out(lanes); g{i}_bank : Out(lanes * log2(banks))
+        What initiator ``i``'s lanes request in this cycle, the bank each addresses, and what
+        the L1 grants them (for the grant-trace bench).
     """
 
     def __init__(self, size: int, banks: int, narrow: int, wide: tuple[int, ...]):
         self.size, self.banks, self.narrow, self.wide = size, banks, narrow, tuple(wide)
         self.kinds, self.region = initiators(size, banks, narrow, self.wide)
+        self.bank_bits = (banks - 1).bit_length()
         members = {"seed": In(32), "enable": In(1), "idle": In(4), "inject": In(2)}
-        for i, (_, width) in enumerate(self.kinds):
+        for i, (lanes, width) in enumerate(self.kinds):
             members |= {f"g{i}_done": Out(32), f"g{i}_reads": Out(32), f"g{i}_errors": Out(32),
                         f"g{i}_max_wait": Out(16), f"g{i}_error_addr": Out(32),
-                        f"g{i}_error_got": Out(width), f"g{i}_error_expected": Out(width)}
+                        f"g{i}_error_got": Out(width), f"g{i}_error_expected": Out(width),
+                        f"g{i}_req": Out(lanes), f"g{i}_gnt": Out(lanes),
+                        f"g{i}_bank": Out(lanes * self.bank_bits)}
         super().__init__(members)
 
     def elaborate(self, platform):
@@ -61,6 +67,11 @@ class L1StressHarness(wiring.Component):
             for name in ("done", "reads", "errors", "max_wait", "error_addr", "error_got",
                          "error_expected"):
                 m.d.comb += getattr(self, f"g{i}_{name}").eq(getattr(g, name))
+            at_l1 = [port] if width == 32 else list(port)
+            m.d.comb += [getattr(self, f"g{i}_req").eq(Cat(ln.req for ln in at_l1)),
+                         getattr(self, f"g{i}_gnt").eq(Cat(ln.gnt for ln in at_l1)),
+                         getattr(self, f"g{i}_bank").eq(
+                             Cat(ln.addr[3:3 + self.bank_bits] for ln in at_l1))]
         return m
 
 

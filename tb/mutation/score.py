@@ -119,8 +119,9 @@ HARNESS_BLOCKS: dict[str, HarnessBlock] = {
                                   "hwpe.datapath.output_streamer", HWPE),
     "l1-interconnect": HarnessBlock(
         "the L1 interconnect: arbiters and crossbar (hw/cluster/l1.py; the banks kept)", "l1",
-        tuple(f"tests/hw/cluster/test_l1.py::test_l1_stress[{t}]"
-              for t in ("default-busy", "default-idle")), keep="bank*"),
+        tuple(f"tests/hw/cluster/test_l1.py::{t}[{case}]"
+              for t in ("test_l1_grants_follow_the_policy", "test_l1_stress")
+              for case in ("default-busy", "default-idle")), keep="bank*"),
     "dma": HarnessBlock("the cluster's DMA (hw/cluster/dma.py)", "cluster.dma",
                         tuple(f"tests/hw/cluster/test_dma.py::{t}" for t in (
                             "test_dma_every_shape_and_error",

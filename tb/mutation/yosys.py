@@ -28,6 +28,10 @@ PREPARE = "hierarchy -top {top}; proc; flatten; opt_clean"
 _INSTANCES = "{m}/c:* {m}/t:$* %d"
 
 
+#: The checkout's root, as Amaranth's source locations spell it (with a trailing slash).
+_ROOT = str(Path(__file__).resolve().parent.parent.parent) + "/"
+
+
 @dataclass(frozen=True)
 class Mutation:
     """One mutation as ``mutate -list`` wrote it.
@@ -49,9 +53,10 @@ class Mutation:
     ctrl: int | None
 
     def describe(self) -> str:
-        """Return a one-line description: mode, cell port bit, wire, source lines."""
-        srcs = ", ".join(dict.fromkeys(s for s in self.src if ".py:" in s)) or \
-            ", ".join(self.src) or "no source"
+        """Return a one-line description: mode, cell port bit, wire, source lines (Python
+        files relative to the checkout, so that the text is the same in any checkout)."""
+        python = [s.removeprefix(_ROOT) for s in self.src if ".py:" in s]
+        srcs = ", ".join(dict.fromkeys(python)) or ", ".join(self.src) or "no source"
         wire = f" (wire {self.wire})" if self.wire else ""
         ctrl = f" with {self.port}[{self.ctrl}]" if self.ctrl is not None else ""
         return f"{self.mode} {self.cell} {self.port}[{self.bit}]{ctrl}{wire} at {srcs}"
