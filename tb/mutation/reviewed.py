@@ -19,9 +19,139 @@ _NOT_DECODED = "an L1 address bit above the L1's size: the banks do not decode i
 _NEVER = "toggled under a control bit that is always 0 here: "
 _UNREAD = "a bit nothing reads: "
 _SAME = "no change: "
+_EMPTY_SLOT = ("a reset value that reaches only the empty pipeline slot after reset, which "
+               "nothing takes (o_valid is 0)")
+_COUNTER_RESET = ("a counter's reset value: with the command register cleared no end test "
+                  "matches until a command clears the counters")
+_HELD = ("a counter's value held on a command's last beat when `valid` drops: the next "
+         "command clears it, and meanwhile only `end` with `valid` 0 could differ")
+_SECOND_RESET = ("a value set under `rst`: every harness follows `rst` with the second reset "
+                 "(`run` low), which sets it again")
+_CASE_ITEM = ("a bit of the read-data select toggled in one case's comparison only when the "
+              "control bit has the value that case excludes")
 
 #: For each block of ``tinyita mutate`` (seed 0, 100 mutants): description -> why.
 REVIEWED: dict[str, dict[str, str]] = {
+    "activation": {
+        "const0 $flatten\\requant.$procmux$253 B[87] at design.v:800.9-800.12, "
+        "design.v:800.5-802.8":
+            _SAME + "a reset value tied to the 0 it is",
+        "cnot1 $flatten\\requant.$ternary$design.v:767$211 Y[27] with Y[19] (wire requant.$19) at "
+        "hw/ita/requantizer.py:70":
+            _UNREAD + "bits 8 and up of the requantizer's clamp (`y` keeps 8 bits)",
+        "inv $flatten\\requant.$sshr$design.v:774$218 Y[16] (wire requant.$25) at "
+        "hw/ita/requantizer.py:67":
+            _UNREAD + "bits 1 and up of `(p << 1) >> shift`: only the rounding bit 0 is read",
+        "cnot0 $flatten\\requant.$sshr$design.v:782$226 Y[18] with Y[6] (wire requant.$31) at "
+        "hw/ita/requantizer.py:67":
+            _UNREAD + "bits 1 and up of `(p << 1) >> shift`: only the rounding bit 0 is read",
+        "cnot0 $flatten\\requant.$ternary$design.v:755$199 Y[8] with Y[21] (wire requant.$7) at "
+        "hw/ita/requantizer.py:70":
+            _UNREAD + "bits 8 and up of the requantizer's clamp (`y` keeps 8 bits)",
+        "const1 $lt$design.v:372$63 B[0] at hw/ita/activation.py:81":
+            _SAME + "the ReLU test becomes `x < 1`: ReLU of 0 is 0 either way",
+        "const1 $flatten\\requant.$sshr$design.v:778$222 Y[13] (wire requant.$28) at "
+        "hw/ita/requantizer.py:67":
+            _UNREAD + "bits 1 and up of `(p << 1) >> shift`: only the rounding bit 0 is read",
+        "const1 $flatten\\requant.$ternary$design.v:759$203 Y[36] (wire requant.$11) at "
+        "hw/ita/requantizer.py:70":
+            _UNREAD + "bits 8 and up of the requantizer's clamp (`y` keeps 8 bits)",
+        "cnot1 $flatten\\requant.$ternary$design.v:763$207 Y[18] with Y[28] (wire requant.$15) at "
+        "hw/ita/requantizer.py:70":
+            _UNREAD + "bits 8 and up of the requantizer's clamp (`y` keeps 8 bits)",
+        "cnot0 $flatten\\requant.$procdff$292 D[1] with D[16] (wire requant.$34) at "
+        "hw/ita/requantizer.py:56":
+            _UNREAD + "`rq1.mult`: the second stage registers it but never reads it",
+        "cnot0 $ternary$design.v:375$66 B[33] with B[36] (wire \\$61) at hw/ita/activation.py:80":
+            _UNREAD + "bit 33 of the clamped GELU value: the 26-bit `y` drops it",
+    },
+    "itamax": {
+        "const0 $ternary$design.v:460$60 B[0] at hw/ita/itamax.py:100":
+            "changes the choice between two lanes only when their values are equal",
+        "cnot1 $flatten\\divider.$or$design.v:1094$363 A[4] with A[3] (wire divider.quo6) at "
+        "hw/ita/divider.py:51, hw/ita/divider.py:56":
+            "a bit of the divider's quotient that is always 0",
+        "cnot1 $shr$design.v:521$121 Y[8] with Y[5] (wire \\$66) at hw/ita/itamax.py:18":
+            _UNREAD + "bit 8 of the stage-1 `_rs`, which `exp_shift` cuts off",
+        "cnot1 $shr$design.v:608$208 Y[0] with Y[3] (wire \\$151) at hw/ita/itamax.py:18":
+            _SAME + "a stage-3 shift of 8..15 stays above 7, so A stays 0",
+        "inv $flatten\\divider.$procmux$629 B[7] at design.v:1433.9-1433.12, "
+        "design.v:1433.5-1435.8":
+            _EMPTY_SLOT,
+        "cnot0 $shl$design.v:576$176 Y[13] with Y[9] (wire \\$119) at hw/ita/itamax.py:17":
+            "a bit of `1 << k` that is never read or always 0",
+        "const1 $flatten\\divider.$procmux$659 B[7] at design.v:1363.9-1363.12, "
+        "design.v:1363.5-1365.8":
+            _EMPTY_SLOT,
+        "const0 $flatten\\divider.$procmux$677 Y[1] (wire divider.$84) at design.v:954.14-954.18, "
+        "design.v:1321.9-1321.12, design.v:1321.5-1323.8":
+            "a bit of the divider that is always 0",
+        "cnot1 $flatten\\divider.$procdff$830 Q[0] with Q[13] (wire divider.div7) at "
+        "hw/ita/divider.py:51":
+            "changes the quotient only for divisors of 10880 and up; a row sum is at most 8192",
+        "inv $procmux$737 B[0] at design.v:737.9-737.12, design.v:737.5-739.8":
+            "the reset value of `row_last1`, read only with `v1`, which resets to 0",
+        "cnot1 $shl$design.v:519$119 Y[7] with Y[14] (wire \\$64) at hw/ita/itamax.py:17":
+            "a bit of `1 << k` that is never read or always 0",
+        "cnot0 $flatten\\divider.$ternary$design.v:1087$356 Y[18] with Y[4] (wire divider.$14) at "
+        "hw/ita/divider.py:55":
+            _UNREAD + "a remainder bit above the 16 the divider keeps",
+        "inv $shl$design.v:582$182 Y[10] (wire \\$125) at hw/ita/itamax.py:17":
+            "a bit of `1 << k` that is never read or always 0",
+        "const0 $ternary$design.v:569$169 S[0] (wire \\$111) at hw/ita/itamax.py:149":
+            "the clamp of `max - x < 0`: only masked keys have it, and their A is 0 anyway",
+    },
+    "divider": {
+        "inv $procmux$244 B[3] at design.v:666.9-666.12, design.v:666.5-668.8":
+            _EMPTY_SLOT,
+        "const1 $procmux$295 B[14] at design.v:547.9-547.12, design.v:547.5-549.8":
+            _EMPTY_SLOT,
+    },
+    "address-generator": {
+        "const1 $procmux$215 B[2] at design.v:284.9-284.12, design.v:284.5-286.8":
+            _COUNTER_RESET,
+        "cnot1 $procmux$330 Y[13] with Y[14] at design.v:245.20-245.24, design.v:245.16-249.10":
+            _HELD,
+        "cnot1 $procmux$219 B[5] with B[10] at design.v:280.20-280.24, design.v:280.16-282.10":
+            _HELD,
+        "cnot1 $procmux$321 B[8] with B[15] at design.v:243.11-243.15, design.v:243.7-249.10":
+            _HELD,
+        "inv $procmux$263 B[7] at design.v:268.9-268.12, design.v:268.5-270.8":
+            _COUNTER_RESET,
+        "const1 $add$design.v:170$37 A[33] at hw/hwpe/address_generator.py:60":
+            _UNREAD + "an operand's extension bit that reaches only sum bits 33 and up",
+    },
+    "l1-interconnect": {
+        "const1 $procmux$17022 Y[0] (wire \\$signal$359) at design.v:5078.7-5078.19, "
+        "design.v:18372.9-18372.15, design.v:18372.5-18374.8":
+            "a bank's SRAM enabled in every cycle: the extra reads (no write enable) are "
+            "never answered to anyone",
+        "cnot1 $flatten\\arbiter0.$reduce_or$design.v:28869$9990 A[7] with A[2] (wire "
+        "arbiter0.$1) at design.v:28846.14-28846.17, design.v:28869.17-28869.22":
+            _SAME + "a bit toggled in an OR whose other bit is 1 at the time",
+        "cnot1 $and$design.v:8404$2342 Y[23] with Y[4] (wire \\$2208) at "
+        "design.v:1355.15-1355.21, design.v:8404.20-8404.577":
+            _SAME + "a bit toggled in a test for zero whose other bit is 1 at the time",
+        "cnot1 $procmux$11167_CMP0 A[2] with A[3] at design.v:24733.24-24733.24, "
+        "design.v:24733.5-24798.12":
+            _CASE_ITEM,
+        "cnot1 $ternary$design.v:9276$3214 Y[9] with Y[8] (wire \\$3178) at "
+        "design.v:2432.15-2432.21, design.v:9276.20-9276.73":
+            _UNREAD + "bits 9 and up of a core's shifted byte enables (a bank takes 8)",
+        "cnot0 $procmux$11245_CMP0 A[1] with A[4] at design.v:24565.36-24565.36, "
+        "design.v:24523.5-24588.12":
+            _CASE_ITEM,
+        "cnot1 $procmux$11194_CMP0 A[4] with A[3] at design.v:24675.36-24675.36, "
+        "design.v:24663.5-24728.12":
+            _CASE_ITEM,
+        "const0 $ternary$design.v:10221$4159 Y[10] (wire \\$4210) at design.v:3580.15-3580.21, "
+        "design.v:10221.20-10221.73":
+            _UNREAD + "bits 9 and up of a core's shifted byte enables (a bank takes 8)",
+    },
+    "core-csr": {
+        "const1 $procmux$132 B[31] at design.v:456.9-456.12, design.v:456.5-458.8":
+            _SECOND_RESET + " (bit 31 of mtval)",
+    },
     "dma": {
         "cnot1 $procmux$1554 Y[11] with Y[4] at design.v:1141.15-1141.23, "
         "design.v:1141.11-1143.14":
@@ -85,8 +215,7 @@ REVIEWED: dict[str, dict[str, str]] = {
             "the queued `to_l1` of a good transfer: the source's half of the test decides "
             "it",
         "const1 $procmux$1790 B[186] at design.v:963.9-963.12, design.v:963.5-965.8":
-            "a reset value of the programmed transfer: the cluster's second reset (`run` "
-            "low) always follows `rst` and clears it again",
+            _SECOND_RESET + " (the programmed transfer)",
         "const1 $procmux$1550 A[31] at design.v:1145.9-1145.14, design.v:1145.5-1147.8":
             _NOT_DECODED + " (bit 31 of the read address; L2 addresses have it set)",
         "const0 $procmux$1370 Y[24] (wire l1__6__addr) at design.v:438.17-438.28, "
