@@ -83,16 +83,17 @@ async def l1_grants(dut):
     for cycle in range(p["cycles"]):
         await RisingEdge(dut.clk)
         await ReadOnly()
-        reqs, gnts = [], []
+        lanes_req, reqs, gnts = [], [], []
         for req, gnt, bank, lanes in ports:
             r, b = int(req.value), int(bank.value)
+            lanes_req.append([bool(r >> k & 1) for k in range(lanes)])
             reqs.append({(b >> (bits * k)) & ((1 << bits) - 1) for k in range(lanes)
                          if r >> k & 1})
             gnts.append([bool(int(gnt.value) >> k & 1) for k in range(lanes)])
         n_gnt, w_gnt = model.step([next(iter(r), None) for r in reqs[:narrow]], reqs[narrow:])
-        want = [[g] for g in n_gnt] + [
-            [w and bool(int(ports[narrow + k][0].value) >> j & 1) for j in range(lanes)]
-            for k, (w, (_, _, _, lanes)) in enumerate(zip(w_gnt, ports[narrow:], strict=True))]
+        # a wide port's grant goes to each of its requesting lanes
+        want = [[g] for g in n_gnt] + [[w and r for r in lanes] for w, lanes
+                                       in zip(w_gnt, lanes_req[narrow:], strict=True)]
         if gnts != want:
             result["mismatch"] = {"cycle": cycle, "requests": [sorted(r) for r in reqs],
                                   "granted": gnts, "policy": want}

@@ -222,9 +222,9 @@ def long_descriptors(cfg) -> list[tuple]:
 def random_descriptors(cfg, rng, sizes, rows: tuple[int, int], flags: int,
                        bounce: float = 0.0) -> list[tuple]:
     """One transfer of each size, random direction, offsets, rows (in ``rows``, both included)
-    and signed strides (0 too),
-    placed anywhere in the data areas; with probability ``bounce`` it is followed by one that
-    copies the rows it wrote back to the other memory (which must wait for them)."""
+    and signed strides (0 too), placed anywhere in the data areas; with probability ``bounce``
+    it is followed by one that copies the rows it wrote back to the other memory (which must
+    wait for them)."""
     areas = {True: cfg.l1_range, False: (DATA_L2, cfg.l2_range[1])}
 
     def stride(size: int) -> int:
@@ -252,7 +252,7 @@ def random_descriptors(cfg, rng, sizes, rows: tuple[int, int], flags: int,
 
 def descriptor_program(count: int, cores: int) -> Program:
     """Core 0 runs descriptors 0 .. count-cores from TABLE, then hands one descriptor each to
-    cores 1 .. cores-1 in turn (TURN, with an event), which wait for their transfers with
+    cores 1 .. cores-1 in turn (a word after the log, and an event), which wait for theirs with
     ``wfi``: the DMA's event must go to the core that started. For each, the core writes the
     six registers, STARTs (with RETRY until it gets an id, counting the zeros and keeping
     STATUS at the first), waits (WAIT), logs DONE, STATUS and ERROR_ID, writes STATUS
