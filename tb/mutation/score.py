@@ -113,10 +113,12 @@ HARNESS_BLOCKS: dict[str, HarnessBlock] = {
     "core-csr": HarnessBlock("the core's CSRs (hw/core/csr.py)", "core.csr", CORE),
     "hwpe-control": HarnessBlock("the HWPE's register file and job contexts "
                                  "(hw/hwpe/control.py)", "hwpe.control", HWPE),
-    "source-streamer": HarnessBlock("the HWPE's input streamer (hw/hwpe/source_streamer.py)",
-                                    "hwpe.datapath.input_streamer", HWPE),
-    "sink-streamer": HarnessBlock("the HWPE's output streamer (hw/hwpe/sink_streamer.py)",
-                                  "hwpe.datapath.output_streamer", HWPE),
+    "source-streamer": HarnessBlock("the HWPE's input streamer (hw/hwpe/source_streamer.py; "
+                                    "its address generator kept)",
+                                    "hwpe.datapath.input_streamer", HWPE, keep="agu"),
+    "sink-streamer": HarnessBlock("the HWPE's output streamer (hw/hwpe/sink_streamer.py; its "
+                                  "address generator kept)",
+                                  "hwpe.datapath.output_streamer", HWPE, keep="agu"),
     "l1-interconnect": HarnessBlock(
         "the L1 interconnect: arbiters and crossbar (hw/cluster/l1.py; the banks kept)", "l1",
         tuple(f"tests/hw/cluster/test_l1.py::{t}[{case}]"
