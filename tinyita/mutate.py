@@ -34,14 +34,14 @@ def register(sub: "argparse._SubParsersAction") -> None:
 
 def _text(r: dict) -> str:
     lines = [f"{r['block']}: {r['mutants']} mutants, {r['killed']} killed, {r['survived']} "
-             f"survived, {r['equivalent']} equivalent, {r['reviewed']} explained: score "
+             f"survived, {r['equivalent']} equivalent, {r['explained']} explained: score "
              f"{r['score']:.1%} ({r['seconds']:.0f} s)"]
     lines += [f"  survived  #{m['index']}: {m['mutation']} ({m['equivalence']})"
               for m in r["survivors"]]
     lines += [f"  equivalent #{m['index']}: {m['mutation']} ({m['equivalence']})"
               for m in r["equivalents"]]
     lines += [f"  explained #{m['index']}: {m['mutation']}: {m['reason']}"
-              for m in r["reviewed_mutants"]]
+              for m in r["explained_mutants"]]
     if r["skipped"]:
         lines.append(f"  tests of other parameters, not run: {', '.join(r['skipped'])}")
     return "\n".join(lines)

@@ -261,15 +261,15 @@ def _pytest(tests: tuple[str, ...], env: dict, index: int, *, timeout: float | N
 def _check_survivors(block: str, design: str, mutated: Mutated, top: str, mutants: list[dict],
                      *, depth: int, jobs: int, check: bool,
                      progress: Callable[[str], None]) -> None:
-    """Set ``"equivalence"`` of every surviving entry of ``mutants``: ``"reviewed"`` (with the
-    ``"reason"``) for one :data:`REVIEWED` explains, else the formal check's answer, ``jobs``
+    """Set ``"equivalence"`` of every surviving entry of ``mutants``: ``"explained"`` (with the
+    ``"reason"``) for one :data:`REVIEWED` lists, else the formal check's answer, ``jobs``
     checks (each a Yosys process) at a time."""
     reviewed = REVIEWED.get(block, {})
 
     def classify(m: Mutation, entry: dict) -> None:
         t = time.monotonic()
         if entry["mutation"] in reviewed:
-            entry["equivalence"], entry["reason"] = "reviewed", reviewed[entry["mutation"]]
+            entry["equivalence"], entry["reason"] = "explained", reviewed[entry["mutation"]]
         else:
             entry["equivalence"] = (check_equivalent(design, mutated, m.index, top=top,
                                                      depth=depth)
@@ -284,22 +284,22 @@ def _check_survivors(block: str, design: str, mutated: Mutated, top: str, mutant
 
 
 def summarize(block: str, mutants: list[dict], **extra) -> dict:
-    """Count killed, equivalent (proved), reviewed (explained by a person) and surviving
+    """Count killed, equivalent (proved), explained (read by a person) and surviving
     mutants (a ``bounded`` one, with no difference within the check's depth, survives: it is
     listed for review); the score is the killed share of the mutants neither proved
     equivalent nor explained."""
     def kind(m: dict) -> str:
         if m["killed_by"] is not None:
             return "killed"
-        return m.get("equivalence") if m.get("equivalence") in ("equivalent", "reviewed") \
+        return m.get("equivalence") if m.get("equivalence") in ("equivalent", "explained") \
             else "survived"
 
     counts = {k: sum(kind(m) == k for m in mutants)
-              for k in ("killed", "survived", "equivalent", "reviewed")}
+              for k in ("killed", "survived", "equivalent", "explained")}
     live = counts["killed"] + counts["survived"]
     return {"block": block, "mutants": len(mutants), **counts,
             "score": counts["killed"] / live if live else 1.0, **extra,
             "survivors": [m for m in mutants if kind(m) == "survived"],
             "equivalents": [m for m in mutants if kind(m) == "equivalent"],
-            "reviewed_mutants": [m for m in mutants if kind(m) == "reviewed"],
+            "explained_mutants": [m for m in mutants if kind(m) == "explained"],
             "all": mutants}

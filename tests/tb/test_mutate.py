@@ -86,9 +86,9 @@ def test_a_reviewed_survivor_is_explained_not_survived(monkeypatch):
     listed = first["survivors"][0]["mutation"]
     monkeypatch.setitem(REVIEWED, "adder", {listed: "read by hand"})
     r = score("adder", count=8, seed=3, tests=weak, check=False)
-    assert [(m["mutation"], m["reason"]) for m in r["reviewed_mutants"]] == [
+    assert [(m["mutation"], m["reason"]) for m in r["explained_mutants"]] == [
         (listed, "read by hand")]
-    assert r["reviewed"] == 1 and r["survived"] == first["survived"] - 1
+    assert r["explained"] == 1 and r["survived"] == first["survived"] - 1
     assert r["killed"] == first["killed"]
     assert r["score"] == r["killed"] / (r["killed"] + r["survived"])
 
