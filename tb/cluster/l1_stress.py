@@ -124,9 +124,7 @@ def run_l1_stress(*, size: int, banks: int, narrow: int, wide: tuple[int, ...], 
     first such address, when there is one). ``poke``, an offset in L1, flips a bit there
     behind the bench's back before that comparison (to show that it can fail)."""
     kinds, region = initiators(size, banks, narrow, tuple(wide))  # errors before building
-    build = sim.build(lambda: L1StressHarness(size, banks, narrow, wide),
-                      key=f"size={size},banks={banks},narrow={narrow},wide={tuple(wide)}",
-                      extra_verilog=SRAM_VERILOG, name="l1_stress", public=PUBLIC)
+    build = _build(size, banks, narrow, wide)
     params = {"seed": seed, "idle": idle, "inject": inject, "cycles": cycles,
               "initiators": len(kinds), "kinds": kinds, "region": region, "size": size,
               "banks": banks, "poke": poke}
@@ -141,8 +139,12 @@ def trace_l1_grants(*, size: int, banks: int, narrow: int, wide: tuple[int, ...]
     first cycle whose grants differ, with its requests (the banks of each initiator's
     requesting lanes), the grants and the policy's grants."""
     kinds, _ = initiators(size, banks, narrow, tuple(wide))
-    build = sim.build(lambda: L1StressHarness(size, banks, narrow, wide),
-                      key=f"size={size},banks={banks},narrow={narrow},wide={tuple(wide)}",
-                      extra_verilog=SRAM_VERILOG, name="l1_stress", public=PUBLIC)
+    build = _build(size, banks, narrow, wide)
     params = {"seed": seed, "idle": idle, "cycles": cycles, "kinds": kinds, "banks": banks}
     return sim.run_for_result(build, __name__, "l1_grants", params, label="l1_grants")
+
+
+def _build(size: int, banks: int, narrow: int, wide: tuple[int, ...]) -> sim.Build:
+    return sim.build(lambda: L1StressHarness(size, banks, narrow, wide),
+                     key=f"size={size},banks={banks},narrow={narrow},wide={tuple(wide)}",
+                     extra_verilog=SRAM_VERILOG, name="l1_stress", public=PUBLIC)
