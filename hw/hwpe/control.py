@@ -48,7 +48,8 @@ class HWPEControl(CheckedComponent):
     finish : In(1), finish_error : In(4), finish_pointer : In(4)
         The job of context ``head`` has ended (with ErrorCode ``finish_error``).
     soft_clear : Out(1)
-        Pulses on a write to SOFT_CLEAR: the datapath must reset.
+        High in the cycle of a write to SOFT_CLEAR (combinational): the datapath resets at the
+        same clock edge as the contexts, so no job of before the clear can finish after it.
     evt : Out(cores)
         Event pulses: a job's end for the core that triggered it, and SW_EVENT.
     busy : Out(1)
@@ -151,7 +152,7 @@ class HWPEControl(CheckedComponent):
         m.d.sync += [bus.rvalid.eq(read), bus.rdata.eq(rdata)]
 
         # --- acquire, program, trigger
-        m.d.sync += [self.soft_clear.eq(0), self.evt.eq(0)]
+        m.d.sync += self.evt.eq(0)
         with m.If(read & reg["ACQUIRE"] & ~any_prog & acq_free):
             for i in range(nctx):
                 with m.If(acq == i):
@@ -190,8 +191,9 @@ class HWPEControl(CheckedComponent):
                          error_pointer.eq(self.finish_pointer)]
 
         # --- soft clear: everything back to idle (counters and ids keep counting)
-        with m.If(write & reg["SOFT_CLEAR"]):
-            m.d.sync += [self.soft_clear.eq(1), acq.eq(0), self.head.eq(0), error.eq(0),
+        m.d.comb += self.soft_clear.eq(write & reg["SOFT_CLEAR"])
+        with m.If(self.soft_clear):
+            m.d.sync += [acq.eq(0), self.head.eq(0), error.eq(0),
                          protocol_error.eq(0), error_code.eq(0), error_pointer.eq(0)]
             m.d.sync += [s.eq(ContextState.FREE) for s in state]
         return m

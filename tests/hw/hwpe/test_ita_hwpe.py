@@ -6,14 +6,25 @@ from dataclasses import replace
 import cocotb
 import numpy as np
 import pytest
-from cocotb.triggers import ClockCycles, RisingEdge
+from cocotb.triggers import ClockCycles, FallingEdge, First, RisingEdge, Timer
 
-from hw.hwpe.regmap import ACQUIRE_LOCKED, ACQUIRE_NO_CONTEXT, POINTERS, REGMAP, ErrorCode
+from hw.hwpe.control import CONTEXT_REGS
+from hw.hwpe.regmap import (
+    ACQUIRE_LOCKED,
+    ACQUIRE_NO_CONTEXT,
+    CONTEXT_BASE,
+    POINTERS,
+    REGISTERS,
+    REGMAP,
+    ErrorCode,
+)
 from hw.ita.config import Activation, ITAConfig, Mode
 from sw.engine.placement import place_job
 from sw.engine.random_jobs import random_job, random_mha
 from tb import sim
+from tb.cocotb_util import CLOCK_NS, CycleLimitExceeded
 from tb.hwpe.bench import HWPEBench
+from tb.hwpe.control_model import ControlModel
 from tb.hwpe.harness import MEM_BASE, hwpe_build
 
 STATUS = REGMAP["STATUS"]
@@ -251,6 +262,149 @@ async def hwpe_program_ahead(dut):
         bench.check_memory("a stray write")
 
 
+#: Memory grant stalls (in 1/256) that keep a valid job from finishing while the register
+#: bench works; jobs the checker rejects end at once.
+HOLD = 255
+
+
+@cocotb.test()
+async def hwpe_registers(dut):
+    """Random register traffic from every core, one access per cycle, against
+    :class:`~tb.hwpe.control_model.ControlModel`: every read's data and every event pulse.
+    Acquires, context writes and reads (holder and not), every other offset, triggers of
+    valid jobs (held by memory stalls until released) and of jobs the checker rejects, soft
+    clears and software events."""
+    p = sim.params()
+    cfg = ITAConfig(**p["cfg"])
+    cores, contexts = p["cores"], p["contexts"]
+    bench = HWPEBench(dut)
+    await bench.reset(stall=HOLD / 256)
+    rng = np.random.default_rng(p["seed"])
+    job, placement = make(cfg, p["job"])
+    bench.load(placement, rng)
+    valid_regs = job.registers(placement.pointers)
+    model = ControlModel(contexts, cores)
+    kinds: dict[int, str] = {}          # job id -> "valid" or "rejected"
+    events: list[int] = []
+    offsets = [4 * i for i in range(64)]
+    other = [o for o in offsets if o < CONTEXT_BASE or o >= CONTEXT_BASE + 4 * len(CONTEXT_REGS)]
+    named = {r.offset: r.name for r in REGISTERS}
+    d = dut
+    cycle = 0
+    outputs_checked: list[int] = []     # cycles at which a valid job's outputs were checked
+
+    async def watch():
+        while True:
+            await FallingEdge(d.clk)
+            if int(d.evt.value):
+                events.append(int(d.evt.value))
+
+    cocotb.start_soon(watch())
+    await FallingEdge(d.clk)
+
+    async def access(we: int, offset: int, value: int = 0, core: int = 0) -> None:
+        """One access in one cycle; a read's data is checked in the next cycle."""
+        nonlocal cycle
+        d.reg_req.value, d.reg_we.value, d.reg_id.value = 1, we, core
+        d.reg_addr.value, d.reg_wdata.value = offset, value & 0xFFFF_FFFF
+        expected = None if we else model.read(offset, core)
+        if we:
+            model.write(offset, value, core)
+        await FallingEdge(d.clk)
+        d.reg_req.value = 0
+        cycle += 1
+        where = (f"cycle {cycle}: {'write' if we else 'read'} of "
+                 f"{named.get(offset, hex(offset))} by core {core}")
+        assert int(d.reg_rvalid.value) == (not we), f"{where}: rvalid {int(d.reg_rvalid.value)}"
+        if not we:
+            got = int(d.reg_rdata.value)
+            assert got == expected, f"{where}: got 0x{got:08x}, expected 0x{expected:08x}"
+
+    async def settle() -> None:
+        """Let every queued job run to its end, then finish them in the model, in order."""
+        d.stall.value = 0
+        if int(d.busy.value):
+            limit = Timer(400_000 * CLOCK_NS, unit="ns")
+            if await First(FallingEdge(d.busy), limit) is limit:
+                state = {n: await bench.read_reg(REGMAP[n].offset) for n in
+                         ("STATUS", "FINISHED", "RUNNING_JOB")}
+                raise CycleLimitExceeded(
+                    f"cycle {cycle}: queued jobs did not finish: {state}; the model expected "
+                    f"STATUS 0x{model.status():08x}, FINISHED {model.finished}, jobs "
+                    f"{[(c.state, c.job_id, kinds.get(c.job_id)) for c in model.ctx]}")
+        await ClockCycles(d.clk, 2)                  # the last event pulse is seen
+        ran_valid = False
+        while (ctx := model.head_job()) is not None:
+            ran_valid |= kinds[ctx.job_id] == "valid"
+            model.finish(ErrorCode.MODE if kinds[ctx.job_id] == "rejected" else 0)
+        assert events == model.events, f"cycle {cycle}: events {events}, expected {model.events}"
+        if ran_valid:
+            bench.check(placement, f"cycle {cycle}: the valid job")
+            outputs_checked.append(cycle)
+        await FallingEdge(d.clk)
+        d.stall.value = HOLD
+
+    def random_core(*, besides: int | None = None) -> int:
+        return int(rng.choice([c for c in range(cores) if c != besides]))
+
+    actions = ["acquire", "write", "stray write", "read context", "read", "write other",
+               "trigger", "soft clear", "release", "idle"]
+    weights = np.array([10, 25, 3, 10, 12, 6, 6, 1, 2, 3], dtype=float)
+    for _ in range(p["accesses"]):      # writes and triggers without a holder: idle cycles
+        action = actions[rng.choice(len(actions), p=weights / weights.sum())]
+        holder = model.holder()
+        if action == "acquire":
+            await access(0, REGMAP["ACQUIRE"].offset, core=holder if holder is not None
+                         and rng.random() < 0.3 else random_core())
+        elif action == "write" and holder is not None:
+            reg = CONTEXT_REGS[rng.integers(len(CONTEXT_REGS))]
+            await access(1, reg.offset, int(rng.integers(0, 2 ** 32)), holder)
+        elif action == "stray write":
+            offset = int(rng.choice([REGMAP["TRIGGER"].offset,
+                                     CONTEXT_BASE + 4 * int(rng.integers(len(CONTEXT_REGS)))]))
+            await access(1, offset, int(rng.integers(0, 2 ** 32)), random_core(besides=holder))
+        elif action == "read context":
+            await access(0, CONTEXT_BASE + 4 * int(rng.integers(len(CONTEXT_REGS))),
+                         core=random_core())
+        elif action == "read":
+            offset = int(rng.choice([REGMAP[n].offset for n in ("STATUS", "FINISHED",
+                                                                 "RUNNING_JOB")] + offsets))
+            await access(0, offset, core=random_core())
+        elif action == "write other":
+            offset = int(rng.choice([o for o in other if o not in (
+                REGMAP["TRIGGER"].offset, REGMAP["SOFT_CLEAR"].offset)]))
+            await access(1, offset, int(rng.integers(0, 2 ** 32)), random_core())
+        elif action == "trigger" and holder is not None:
+            ahead = model.queued()
+            job_id = model.programming().job_id
+            if rng.random() < 0.5:
+                kinds[job_id] = "valid"
+                for offset, value in valid_regs.items():
+                    await access(1, offset, value, holder)
+            else:
+                kinds[job_id] = "rejected"
+                ctrl = int(rng.integers(0, 2 ** 32)) & ~0b111 | int(rng.integers(4, 8))
+                await access(1, REGMAP["CTRL"].offset, ctrl, holder)
+            await access(1, REGMAP["TRIGGER"].offset, int(rng.integers(0, 2 ** 32)), holder)
+            if kinds[job_id] == "rejected" and not ahead:
+                await settle()
+        elif action == "soft clear":
+            await access(1, REGMAP["SOFT_CLEAR"].offset, int(rng.integers(0, 2 ** 32)),
+                         random_core())
+        elif action == "release":
+            await settle()
+        else:
+            await FallingEdge(d.clk)
+            cycle += 1
+            assert not int(d.reg_rvalid.value), f"cycle {cycle}: rvalid without a read"
+    await settle()
+    assert model.finished > 3 and model.next_id > 10 and outputs_checked, \
+        f"the traffic ran too few jobs: {model.finished} finished, outputs checked at " \
+        f"{outputs_checked}"
+    dut._log.info(f"{cycle} accesses and idle cycles, {model.finished} jobs finished, "
+                  f"{len(outputs_checked)} valid ones checked")
+
+
 def case(mode: str, s: int, e: int = 1, p: int = 1, f: int = 1, act: str = "IDENTITY",
          seed: int = 1, **extra) -> dict:
     return {"mode": mode, "s": s, "e": e, "p": p, "f": f, "act": act, "seed": seed, **extra}
@@ -259,8 +413,9 @@ def case(mode: str, s: int, e: int = 1, p: int = 1, f: int = 1, act: str = "IDEN
 SMALL = ITAConfig(n=4, m=16, softmax_shift=5)
 
 
-def run(cfg: ITAConfig, test: str, **params) -> None:
-    sim.run(hwpe_build(cfg), __name__, tests=test, params={"cfg": cfg.__dict__, **params})
+def run(cfg: ITAConfig, test: str, contexts: int = 2, **params) -> None:
+    sim.run(hwpe_build(cfg, contexts=contexts), __name__, tests=test,
+            params={"cfg": cfg.__dict__, "contexts": contexts, **params})
 
 
 @pytest.mark.parametrize("stall", [0.0, 0.3])
@@ -342,3 +497,11 @@ def test_softmax_register_reaches_the_engine(cfg):
         case("SINGLE_ATTENTION", 3, 1, 1, seed=102, k=7, valid=2 * m, overlap=True),
         case("ATTENTION", 2, 2, 1, seed=103, k=0, valid=0, overlap=True),
         case("SINGLE_ATTENTION", 2, 1, 2, seed=104, k=4, valid=past, overlap=True)])
+
+
+@pytest.mark.parametrize(("contexts", "seed"), [(2, 1), (2, 2), (4, 3)],
+                         ids=["c2-seed1", "c2-seed2", "c4-seed3"])
+def test_registers_against_their_model(contexts, seed):
+    """Thousands of random register accesses, compared access by access with the model."""
+    run(SMALL, "hwpe_registers", contexts=contexts, seed=seed, cores=8, accesses=3000,
+        job=case("LINEAR", 3, 4, 1, seed=81))
