@@ -49,8 +49,8 @@ class BeatPortSignature(wiring.Signature):
     Members
     -------
     req : Out(1), gnt : In(1)
-        The beat is taken when every lane has been granted (``gnt`` pulses then); ``addr``,
-        ``we`` and ``wdata`` hold until it.
+        The beat is taken when every lane has been granted (``gnt`` pulses then, and only
+        while ``req`` is high); ``addr``, ``we`` and ``wdata`` hold until it.
     addr : Out(addr_bits)
         Byte address of the first word.
     we : Out(1), wdata : Out(lanes * 64)

@@ -1,6 +1,6 @@
 """Mutants of one module inside a harness build: blocks tested only through Verilator benches.
 
-The HWPE's streamers and register file, the core's units, the L1 interconnect and the DMA
+The HWPE's register file, the core's units, the L1 interconnect and the DMA
 have no Amaranth unit tests to run through :mod:`tb.mutation.bridge`: their tests are
 cocotb benches on a whole harness. Here the mutants go into the harness instead. When the
 environment variable ``TINYITA_MUTANTS`` names a module by its path below the harness's top

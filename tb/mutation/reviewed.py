@@ -30,6 +30,15 @@ _SECOND_RESET = ("a value set under `rst`: every harness follows `rst` with the 
 _CASE_ITEM = ("a bit of the read-data select toggled in one case's comparison only when the "
               "control bit has the value that case excludes")
 
+_DISABLED_WRITE = ("the address or data of the FIFO's storage write in the cycles it is not "
+                   "enabled (a don't-care, x, in the netlist): nothing is stored")
+_TRUNCATED = "a bit above the width of the register the value is stored in: "
+_ROOM = ("reads in flight plus beats buffered never exceed the read-ahead depth (4), the "
+         "invariant `room` keeps (checked every cycle by the streamer bench): ")
+_GRANTED = ("`req & gnt` with `req` tied to 1: a beat port grants only a request "
+            "(BeatPortSignature, hw/bus/tcdm.py; the TCDM mux grants only the port it "
+            "serves), so it is `gnt`")
+
 #: For each block of ``tinyita mutate`` (seed 0, 100 mutants): description -> why.
 REVIEWED: dict[str, dict[str, str]] = {
     "activation": {
@@ -221,5 +230,43 @@ REVIEWED: dict[str, dict[str, str]] = {
         "const0 $procmux$1370 Y[24] (wire l1__6__addr) at design.v:438.17-438.28, "
         "design.v:1463.9-1463.14, design.v:1463.5-1465.8":
             _NOT_DECODED + " (bit 24 of lane 6's address)",
+    },
+    "source-streamer": {
+        "inv $flatten\\fifo.$procmux$259 A[86] at design.v:650.9-650.19, design.v:650.5-651.45":
+            _DISABLED_WRITE,
+        "const1 $flatten\\fifo.$procmux$262 A[0] at design.v:650.9-650.19, design.v:650.5-651.45":
+            _DISABLED_WRITE,
+        "const1 $flatten\\fifo.$not$design.v:691$182 Y[0] (wire fifo.$27) at "
+        "amaranth/lib/fifo.py:287":
+            _SAME + "`~r_rdy | r_en` forced to 1 in the condition that refills the output "
+            "register: when the register holds a beat and it is not taken, the refill sets "
+            "r_rdy to the 1 it is",
+        "const0 $flatten\\fifo.$add$design.v:669$160 Y[2] (wire fifo.$5) at "
+        "amaranth/lib/fifo.py:118":
+            _TRUNCATED + "the FIFO's 2-bit write pointer + 1",
+        "cnot0 $flatten\\fifo.$ternary$design.v:676$167 Y[2] with Y[0] (wire fifo.$12) at "
+        "amaranth/lib/fifo.py:118":
+            _TRUNCATED + "the FIFO's next 2-bit read pointer",
+        "const0 $lt$design.v:133$2 A[1] (wire \\$1) at hw/hwpe/source_streamer.py:51":
+            _ROOM + "for sums 0..4, clearing bit 1 never changes `sum < 4`",
+        "const1 $sub$design.v:144$13 A[3] (wire \\$10) at hw/hwpe/source_streamer.py:60":
+            _TRUNCATED + "the 3-bit in_flight count (bit 3 of the sum adds 8)",
+        "const0 $flatten\\fifo.$procmux$233 B[0] at design.v:735.9-735.12, design.v:735.5-737.8":
+            _SAME + "a reset value tied to the 0 it is",
+        "const1 $flatten\\fifo.$sub$design.v:690$181 Y[2] (wire fifo.$26) at "
+        "amaranth/lib/fifo.py:314":
+            _TRUNCATED + "the FIFO's 2-bit level - 1",
+        "const0 $flatten\\fifo.$ne$design.v:660$151 A[1] at amaranth/lib/fifo.py:283":
+            _ROOM + "the FIFO is written only when its inner storage (3 beats) has room (it "
+            "holds 3 only while the output register holds a fourth, and then no read is in "
+            "flight), so `w_rdy` is 1 whenever it matters",
+    },
+    "sink-streamer": {
+        "const1 $and$design.v:119$8 A[0] at hw/hwpe/sink_streamer.py:40":
+            _GRANTED,
+        "const1 $and$design.v:118$7 A[0] at hw/hwpe/sink_streamer.py:40":
+            _GRANTED,
+        "const1 $and$design.v:117$6 A[0] at hw/hwpe/sink_streamer.py:40":
+            _GRANTED,
     },
 }

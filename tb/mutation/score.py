@@ -42,10 +42,12 @@ class OriginalFails(AssertionError):
 
 @dataclass(frozen=True)
 class Block:
-    """A block and its tests: ``(module, function)`` pairs, every parametrisation of each."""
+    """A block and its tests: ``(module, function)`` pairs, every parametrisation of each.
+    The cells of the submodule instance named ``keep`` (scored on its own) are not mutated."""
 
     doc: str
     tests: tuple[tuple[str, str], ...]
+    keep: str = ""
 
     def cases(self) -> list[TestCase]:
         return [c for module, name in self.tests for c in cases(module, name)]
@@ -53,6 +55,7 @@ class Block:
 
 UNITS = "tests.hw.ita.test_units"
 AG = "tests.hw.hwpe.test_address_generator"
+STREAMERS = "tests.hw.hwpe.test_streamers"
 #: The blocks ``tinyita mutate`` knows, with the tests that run on their mutants.
 BLOCKS: dict[str, Block] = {
     "requantizer": Block("the ITA's requantizer (hw/ita/requantizer.py)",
@@ -82,6 +85,11 @@ BLOCKS: dict[str, Block] = {
                                                        "test_random_commands",
                                                        "test_long_command_starts_right",
                                                        "test_longest_dimension_runs_to_its_end"))),
+    "source-streamer": Block("the HWPE's input streamer (hw/hwpe/source_streamer.py; its "
+                             "address generator kept)", ((STREAMERS, "test_source_streamer"),),
+                             keep="agu"),
+    "sink-streamer": Block("the HWPE's output streamer (hw/hwpe/sink_streamer.py; its address "
+                           "generator kept)", ((STREAMERS, "test_sink_streamer"),), keep="agu"),
 }
 
 
@@ -114,12 +122,6 @@ HARNESS_BLOCKS: dict[str, HarnessBlock] = {
     "core-csr": HarnessBlock("the core's CSRs (hw/core/csr.py)", "core.csr", CORE),
     "hwpe-control": HarnessBlock("the HWPE's register file and job contexts "
                                  "(hw/hwpe/control.py)", "hwpe.control", HWPE),
-    "source-streamer": HarnessBlock("the HWPE's input streamer (hw/hwpe/source_streamer.py; "
-                                    "its address generator kept)",
-                                    "hwpe.datapath.input_streamer", HWPE, keep="agu"),
-    "sink-streamer": HarnessBlock("the HWPE's output streamer (hw/hwpe/sink_streamer.py; its "
-                                  "address generator kept)",
-                                  "hwpe.datapath.output_streamer", HWPE, keep="agu"),
     "l1-interconnect": HarnessBlock(
         "the L1 interconnect: arbiters and crossbar (hw/cluster/l1.py; the banks kept)", "l1",
         tuple(f"tests/hw/cluster/test_l1.py::{t}[{case}]"
@@ -177,7 +179,9 @@ def score(block: str, *, count: int = 100, seed: int = 0, depth: int = 20, jobs:
     run = [t for t, v in designs.items() if v == reference]
     skipped = [t for t, v in designs.items() if v != reference]
     progress(f"{block}: {len(run)} tests, sampling {count} mutants")
-    mutated = mutate(reference, top=top, count=count, seed=seed)
+    # flattened cells are named "agu.x" or "$flatten\agu.$x"
+    select = f"{top}/* {top}/c:*{spec.keep}.* %d" if spec.keep else ""
+    mutated = mutate(reference, top=top, count=count, seed=seed, select=select)
     model = sim.build(mutated.verilog, name=top)
     progress(f"{block}: built in {time.monotonic() - t0:.0f} s; running the tests")
     t1 = time.monotonic()

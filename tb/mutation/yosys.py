@@ -54,8 +54,10 @@ class Mutation:
 
     def describe(self) -> str:
         """Return a one-line description: mode, cell port bit, wire, source lines (Python
-        files relative to the checkout, so that the text is the same in any checkout)."""
-        python = [s.removeprefix(_ROOT) for s in self.src if ".py:" in s]
+        files relative to the checkout, or to site-packages for a library's, so that the text
+        is the same in any checkout and environment)."""
+        python = [re.sub(r"^.*/site-packages/", "", s.removeprefix(_ROOT))
+                  for s in self.src if ".py:" in s]
         srcs = ", ".join(dict.fromkeys(python)) or ", ".join(self.src) or "no source"
         wire = f" (wire {self.wire})" if self.wire else ""
         ctrl = f" with {self.port}[{self.ctrl}]" if self.ctrl is not None else ""
