@@ -38,6 +38,10 @@ _ROOM = ("reads in flight plus beats buffered never exceed the read-ahead depth 
 _GRANTED = ("`req & gnt` with `req` tied to 1: a beat port grants only a request "
             "(BeatPortSignature, hw/bus/tcdm.py; the TCDM mux grants only the port it "
             "serves), so it is `gnt`")
+_DONT_CARE = ("a don't-care (x) input of a multiplexer whose output is used only when the "
+              "select picks the other input")
+_ID_BITS = ("a high bit of the 31-bit job id: it changes only after 2^28 jobs, more than a "
+            "simulation can acquire")
 
 #: For each block of ``tinyita mutate`` (seed 0, 100 mutants): description -> why.
 REVIEWED: dict[str, dict[str, str]] = {
@@ -268,5 +272,25 @@ REVIEWED: dict[str, dict[str, str]] = {
             _GRANTED,
         "const1 $and$design.v:117$6 A[0] at hw/hwpe/sink_streamer.py:40":
             _GRANTED,
+    },
+    "hwpe-control": {
+        "inv $procmux$1068 A[31] at design.v:1172.11-1172.16, design.v:1172.7-1347.10":
+            _DONT_CARE,
+        "const1 $procmux$1016 A[26] at design.v:1171.9-1171.13, design.v:1171.5-1348.8":
+            _DONT_CARE,
+        "inv $procmux$2429 B[10] at design.v:880.9-880.13, design.v:880.5-976.8":
+            _DONT_CARE,
+        "cnot0 $eq$design.v:756$258 A[3] with A[2] at design.v:756.19-756.37":
+            _SAME + "the SW_EVENT decode `addr == 0x1c` with address bit 3 replaced by "
+            "~(bit 3 ^ bit 2) still matches 0x1c alone",
+        "const0 $eq$design.v:694$196 B[0] at design.v:694.19-694.36":
+            _SAME + "a constant bit of `ctx_index == 4` tied to the 0 it is",
+        "const0 $procmux$518 B[0] at design.v:1462.9-1462.19, design.v:1462.5-1464.8":
+            _SAME + "the error pointer's soft-clear value tied to the 0 it is",
+        "const0 $procmux$1566 Y[28] at design.v:1099.11-1099.15, design.v:1099.7-1101.10":
+            _ID_BITS,
+        "const0 $procdff$2494 D[29] (wire \\$325) at design.v:254.14-254.19, "
+        "design.v:795.3-796.23":
+            _ID_BITS,
     },
 }

@@ -347,6 +347,15 @@ async def hwpe_registers(dut):
     def random_core(*, besides: int | None = None) -> int:
         return int(rng.choice([c for c in range(cores) if c != besides]))
 
+    # first a run of rejected jobs, one after the other, so that job ids reach bit 9
+    for _ in range(p["first_jobs"]):
+        core = random_core()
+        job_id = model.next_id
+        await access(0, REGMAP["ACQUIRE"].offset, core=core)
+        kinds[job_id] = "rejected"
+        await access(1, REGMAP["CTRL"].offset, int(rng.integers(4, 8)), core)
+        await access(1, REGMAP["TRIGGER"].offset, 0, core)
+        await settle()
     actions = ["acquire", "write", "stray write", "read context", "read", "write other",
                "trigger", "soft clear", "release", "idle"]
     weights = np.array([10, 25, 3, 10, 12, 6, 6, 1, 2, 3], dtype=float)
@@ -385,6 +394,8 @@ async def hwpe_registers(dut):
                 kinds[job_id] = "rejected"
                 ctrl = int(rng.integers(0, 2 ** 32)) & ~0b111 | int(rng.integers(4, 8))
                 await access(1, REGMAP["CTRL"].offset, ctrl, holder)
+            for reg in CONTEXT_REGS:             # what the job will run with, read back
+                await access(0, reg.offset, core=random_core())
             await access(1, REGMAP["TRIGGER"].offset, int(rng.integers(0, 2 ** 32)), holder)
             if kinds[job_id] == "rejected" and not ahead:
                 await settle()
@@ -502,6 +513,8 @@ def test_softmax_register_reaches_the_engine(cfg):
 @pytest.mark.parametrize(("contexts", "seed"), [(2, 1), (2, 2), (4, 3)],
                          ids=["c2-seed1", "c2-seed2", "c4-seed3"])
 def test_registers_against_their_model(contexts, seed):
-    """Thousands of random register accesses, compared access by access with the model."""
+    """Thousands of random register accesses after 520 jobs, compared access by access with
+    the model."""
     run(SMALL, "hwpe_registers", contexts=contexts, seed=seed, cores=8, accesses=3000,
+        first_jobs=520,
         job=case("LINEAR", 3, 4, 1, seed=81))
