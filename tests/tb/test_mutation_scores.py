@@ -11,7 +11,12 @@ from tb.mutation.score import score  # noqa: E402
 
 #: The blocks whose score the suite holds at the target, with the seed of the documented runs.
 BLOCKS = ["requantizer", "activation", "divider", "itamax", "pe-array", "double-buffer",
-          "address-generator", "core-alu", "core-decoder", "core-csr", "l1-interconnect", "dma"]
+          "address-generator", "source-streamer", "sink-streamer", "core-alu", "core-decoder",
+          "core-csr", "hwpe-control", "l1-interconnect", "dma"]
+
+#: Blocks where Yosys offers fewer than 100 mutants, sampled whole: the output streamer's
+#: logic outside its address generator (scored on its own) is small.
+OFFERED = {"sink-streamer": 75}
 
 
 @pytest.mark.slow
@@ -20,5 +25,5 @@ def test_mutation_score(block):
     r = score(block, count=100, seed=0)
     survivors = "\n".join(f"#{m['index']} {m['mutation']} ({m['equivalence']})"
                           for m in r["survivors"])
-    assert r["mutants"] >= 100
+    assert r["mutants"] >= OFFERED.get(block, 100)
     assert r["score"] >= 0.95, f"{block}: score {r['score']:.1%}; survivors:\n{survivors}"
