@@ -82,6 +82,14 @@ def dma_program(moves, cores: int) -> Program:
     return p
 
 
+def assert_images(images: dict[int, np.ndarray], memory: list[bytes], seed: int) -> None:
+    """Each image (by its address) equals the bytes read back in its place in ``memory``."""
+    for (base, image), got in zip(images.items(), memory, strict=False):
+        bad = np.flatnonzero(np.frombuffer(got, np.uint8) != image)
+        assert bad.size == 0, (f"{bad.size} bytes differ from the model, the first at "
+                               f"0x{base + bad[0]:x} (seed {seed})")
+
+
 @pytest.mark.parametrize("seed", [1, 2])
 def test_dma_transfers_under_contention(tmp_path, seed):
     moves = transfers(seed, 12)
@@ -96,24 +104,14 @@ def test_dma_transfers_under_contention(tmp_path, seed):
         image[:] = rng.integers(0, 256, image.size, dtype=np.uint8)
     loads = [(FLAG, bytes(8)), (OUT_DST, bytes(64))] + [(b, im.tobytes())
                                                          for b, im in areas.items()]
-
-    def at(address: int) -> tuple[np.ndarray, int]:
-        base = L1_AREA if address < L2_BASE else L2_AREA
-        return areas[base], address - base
-
-    for src, dst, size, rows, ss, ds in moves:
-        (si, so), (di, do) = at(src), at(dst)
-        for r in range(rows):
-            di[do + r * ds:do + r * ds + size] = si[so + r * ss:so + r * ss + size].copy()
+    model = DmaModel(SMALL, areas)                # (below) copies into the areas
+    assert [model.start(m) for m in moves] == list(range(1, len(moves) + 1))
     reads = [(b, im.size) for b, im in areas.items()] + [(RESULT, 24), (OUT_DST, 64)]
     reads += [(HAMMER + 64 * c, 64) for c in range(1, SMALL.cores)]
     r = run(dma_program(moves, SMALL.cores), tmp_path, loads=loads, reads=reads,
             max_cycles=200_000)
     assert r["exit_code"] == 0, r
-    for (base, image), got in zip(areas.items(), r["memory"], strict=False):
-        bad = np.flatnonzero(np.frombuffer(got, np.uint8) != image)
-        assert bad.size == 0, (f"{bad.size} bytes differ from the model, the first at "
-                               f"0x{base + bad[0]:x} (seed {seed})")
+    assert_images(areas, r["memory"], seed)
     last_id, bad, status, out_id, out_status, error_id = np.frombuffer(
         r["memory"][2], dtype="<u4").tolist()
     assert last_id == len(moves)
@@ -389,10 +387,7 @@ def test_dma_every_shape_and_error(tmp_path, seed):
             reads=[(a, im.size) for a, im in images.items()]
             + [(TABLE, table.nbytes), (LOG, 64 * len(descs) + 16 + 4 * len(READABLE))])
     assert r["exit_code"] == 0, r
-    for (base, image), got in zip(images.items(), r["memory"], strict=False):
-        bad = np.flatnonzero(np.frombuffer(got, np.uint8) != image)
-        assert bad.size == 0, (f"{bad.size} bytes differ from the model, the first at "
-                               f"0x{base + bad[0]:x} (seed {seed})")
+    assert_images(images, r["memory"], seed)
     assert r["memory"][2] == table.tobytes(), "the DMA wrote into its descriptors' table"
     log = np.frombuffer(r["memory"][3], "<u4")
     status = DMA_REGS["STATUS"]
