@@ -26,10 +26,21 @@ def register(sub: "argparse._SubParsersAction") -> None:
     p.add_argument("--jobs", type=int, default=2,
                    help="equivalence checks (and, for harness blocks, runs of mutants) at a "
                    "time (default 2)")
+    p.add_argument("--mutants", type=_indices, metavar="I,J,...",
+                   help="run only these mutants of the sample, by the index a report gives "
+                   "them (e.g. the survivors of an earlier run, after a test was added)")
     p.add_argument("--no-check", action="store_true",
                    help="no equivalence checks: every survivor counts as survived")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=mutate)
+
+
+def _indices(text: str) -> list[int]:
+    try:
+        return [int(i) for i in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a comma-separated list of mutant indices") from None
 
 
 def _text(r: dict) -> str:
@@ -54,7 +65,8 @@ def mutate(args: argparse.Namespace) -> int:
     from tb.mutation.score import score
 
     r = score(args.block, count=args.count, seed=args.seed, depth=args.depth, jobs=args.jobs,
-              check=not args.no_check, progress=lambda s: print(s, file=sys.stderr))
+              check=not args.no_check, only=args.mutants,
+              progress=lambda s: print(s, file=sys.stderr))
     if args.json:
         r = {k: v for k, v in r.items() if k != "all"}
         print(json.dumps(r, indent=2))

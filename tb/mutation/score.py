@@ -17,9 +17,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from amaranth.back import verilog as amaranth_verilog
@@ -153,21 +153,24 @@ def design_of(case: TestCase, name: str) -> str:
 
 
 def score(block: str, *, count: int = 100, seed: int = 0, depth: int = 20, jobs: int = 2,
-          check: bool = True, tests: Block | None = None,
+          check: bool = True, only: Collection[int] | None = None, tests: Block | None = None,
           progress: Callable[[str], None] = lambda _: None) -> dict:
     """Mutate ``block`` and run its tests on every mutant; return the result (JSON-ready).
 
-    ``tests`` defaults to ``BLOCKS[block]``. Tests whose component differs from the first
+    ``only`` runs just those mutants of the sample (their indices, as a result names them:
+    the survivors of an earlier run, after a test was added). ``tests`` defaults to
+    ``BLOCKS[block]``. Tests whose component differs from the first
     test's (other generator parameters) cannot run on its mutants; they are listed under
     ``"skipped"``. ``jobs`` equivalence checks of survivors run at a time; without ``check``
     none runs (the survivors' ``equivalence`` is ``"unchecked"``).
     """
     if tests is None and block in HARNESS_BLOCKS:
         return score_harness(block, HARNESS_BLOCKS[block], count=count, seed=seed, depth=depth,
-                             jobs=jobs, check=check, progress=progress)
+                             jobs=jobs, check=check, only=only, progress=progress)
     if tests is None and block not in BLOCKS:
         known = ", ".join([*BLOCKS, *HARNESS_BLOCKS])
         raise ValueError(f"mutate: unknown block {block!r}; known: {known}")
+    _check_only(block, only, count)
     spec = tests or BLOCKS[block]
     t0 = time.monotonic()
     root = str(Path(tb.__file__).resolve().parent.parent)   # tests.* (also in the simulator)
@@ -181,7 +184,8 @@ def score(block: str, *, count: int = 100, seed: int = 0, depth: int = 20, jobs:
     progress(f"{block}: {len(run)} tests, sampling {count} mutants")
     # flattened cells are named "agu.x" or "$flatten\agu.$x"
     select = f"{top}/* {top}/c:*{spec.keep}.* %d" if spec.keep else ""
-    mutated = mutate(reference, top=top, count=count, seed=seed, select=select)
+    mutated = _pick(block, mutate(reference, top=top, count=count, seed=seed, select=select),
+                    only)
     model = sim.build(mutated.verilog, name=top)
     progress(f"{block}: built in {time.monotonic() - t0:.0f} s; running the tests")
     t1 = time.monotonic()
@@ -201,6 +205,7 @@ def score(block: str, *, count: int = 100, seed: int = 0, depth: int = 20, jobs:
 
 def score_harness(name: str, block: HarnessBlock, *, count: int = 100, seed: int = 0,
                   depth: int = 20, jobs: int = 2, check: bool = True,
+                  only: Collection[int] | None = None,
                   progress: Callable[[str], None] = lambda _: None) -> dict:
     """Score a block tested through harnesses: its benches run once per mutant (pytest in a
     subprocess, ``jobs`` at a time), each on the harness with ``block.module`` mutated.
@@ -211,6 +216,7 @@ def score_harness(name: str, block: HarnessBlock, *, count: int = 100, seed: int
     equivalence on the module alone, so one that differs only where the harness never looks
     (an output no other block reads) is reported ``different``.
     """
+    _check_only(name, only, count)
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="tinyita-mutate-") as tmp:
         # every run reads the manifest (and would fail writing it where it is gone)
@@ -225,6 +231,7 @@ def score_harness(name: str, block: HarnessBlock, *, count: int = 100, seed: int
             raise ValueError(f"mutate {name}: no design the tests build has a module "
                              f"{block.module!r}")
         design, mutated = harness.load_manifest(manifest)
+        mutated = _pick(name, mutated, only)
         first = time.monotonic() - t0
         limit = max(60.0, 5 * first)
         progress(f"{name}: original passed in {first:.0f} s; running "
@@ -242,6 +249,26 @@ def score_harness(name: str, block: HarnessBlock, *, count: int = 100, seed: int
                      check=check, progress=progress)
     return summarize(name, mutants, tests=list(block.tests), skipped=[], seed=seed,
                      depth=depth, seconds=time.monotonic() - t0)
+
+
+def _check_only(block: str, only: Collection[int] | None, count: int) -> None:
+    """Refuse, before anything runs, indices that cannot be in a sample of ``count``."""
+    bad = sorted(i for i in only or () if not 1 <= i <= count)
+    if bad:
+        raise ValueError(f"mutate {block}: no mutant {bad} in a sample of {count} (indices 1 "
+                         f"to {count})")
+
+
+def _pick(block: str, mutated: Mutated, only: Collection[int] | None) -> Mutated:
+    """``mutated`` with only the mutations ``only`` names (all when it is ``None``); the
+    netlist keeps every mutant."""
+    if only is None:
+        return mutated
+    missing = sorted(set(only) - {m.index for m in mutated.mutations})
+    if missing:
+        raise ValueError(f"mutate {block}: no mutant {missing}: Yosys offered only "
+                         f"{len(mutated.mutations)}")
+    return replace(mutated, mutations=tuple(m for m in mutated.mutations if m.index in only))
 
 
 def _pytest(tests: tuple[str, ...], env: dict, index: int, *, timeout: float | None

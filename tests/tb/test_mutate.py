@@ -93,6 +93,18 @@ def test_a_reviewed_survivor_is_explained_not_survived(monkeypatch):
     assert r["score"] == r["killed"] / (r["killed"] + r["survived"])
 
 
+def test_only_the_chosen_mutants_run():
+    """``only`` runs the named mutants of the same sample, with the same results; indices
+    outside the sample are refused with the sample's size."""
+    weak = Block("adder", ((__name__, "weak_adder_test"),))
+    full = score("adder", count=8, seed=3, tests=weak, check=False)["all"]
+    chosen = [full[1]["index"], full[6]["index"]]
+    r = score("adder", count=8, seed=3, tests=weak, check=False, only=chosen)
+    assert r["all"] == [full[1], full[6]]
+    with pytest.raises(ValueError, match=r"no mutant \[9\] in a sample of 8"):
+        score("adder", count=8, tests=weak, only=[2, 9])
+
+
 def test_command_names_the_blocks(capsys):
     from tinyita.cli import main
 

@@ -113,7 +113,8 @@ def test_apply(tmp_path, monkeypatch):
 
 def test_score_harness():
     """Every mutant of the adder dies on the full check; the weak check lets some live, and
-    the formal check shows them different; a failing original is reported."""
+    the formal check shows them different, and they survive it again when run alone; a
+    failing original is reported."""
     node = "tests/tb/test_mutate_harness.py::test_sums_in_harness"
     good = score_harness("adder", HarnessBlock("adder", "block", (f"{node}[9]",), keep="del*"),
                          count=6, seed=3, jobs=2)
@@ -122,6 +123,11 @@ def test_score_harness():
                          count=6, seed=3, jobs=2)
     assert weak["survived"] >= 1 and {m["equivalence"] for m in weak["survivors"]} == {
         "different"}
+    again = score_harness("adder", HarnessBlock("adder", "block", (f"{node}[1]",), keep="del*"),
+                          count=6, seed=3, jobs=2, check=False,
+                          only=[m["index"] for m in weak["survivors"]])
+    assert [m["mutation"] for m in again["all"]] == [m["mutation"] for m in weak["survivors"]]
+    assert again["survived"] == weak["survived"]
     with pytest.raises(ValueError, match="no design the tests build has a module 'nothing'"):
         score_harness("x", HarnessBlock("x", "nothing", (f"{node}[9]",)), count=2)
     with pytest.raises(OriginalFails, match="test_sums_in_harness"):
