@@ -47,6 +47,9 @@ def _text(r: dict) -> str:
     lines = [f"{r['block']}: {r['mutants']} mutants, {r['killed']} killed, {r['survived']} "
              f"survived, {r['equivalent']} equivalent, {r['explained']} explained: score "
              f"{r['score']:.1%} ({r['seconds']:.0f} s)"]
+    if r["only"] is not None:
+        lines[0] += (f"; only mutants {', '.join(map(str, r['only']))} of the sample of "
+                     f"{r['sample']} ran: not the block's score")
     lines += [f"  survived  #{m['index']}: {m['mutation']} ({m['equivalence']})"
               for m in r["survivors"]]
     lines += [f"  equivalent #{m['index']}: {m['mutation']} ({m['equivalence']})"

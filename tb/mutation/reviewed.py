@@ -34,16 +34,18 @@ _DISABLED_WRITE = ("the address or data of the FIFO's storage write in the cycle
                    "enabled (a don't-care, x, in the netlist): nothing is stored")
 _TRUNCATED = "a bit above the width of the register the value is stored in: "
 _ROOM = ("reads in flight plus beats buffered never exceed the read-ahead depth (4), the "
-         "invariant `room` keeps (checked every cycle by the streamer bench): ")
+         "invariant `room` keeps (the streamer bench checks that no read is requested "
+         "without room): ")
 _GRANTED = ("`req & gnt` with `req` tied to 1: a beat port grants only a request "
             "(BeatPortSignature, hw/bus/tcdm.py; the TCDM mux grants only the port it "
             "serves), so it is `gnt`")
 _DONT_CARE = ("a don't-care (x) input of a multiplexer whose output is used only when the "
               "select picks the other input")
-_ID_BITS = ("a high bit of the 31-bit job id: it changes only after 2^28 jobs, more than a "
-            "simulation can acquire")
+_ID_BITS = ("bit 28 or 29 of the 31-bit job id: it changes only after 2^28 jobs, more "
+            "than a simulation can acquire")
 
-#: For each block of ``tinyita mutate`` (seed 0, 100 mutants): description -> why.
+#: For each block of ``tinyita mutate`` (seed 0, 100 mutants, or all Yosys offers when fewer):
+#: description -> why.
 REVIEWED: dict[str, dict[str, str]] = {
     "activation": {
         "const0 $flatten\\requant.$procmux$253 B[87] at design.v:800.9-800.12, "

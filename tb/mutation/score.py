@@ -182,9 +182,7 @@ def score(block: str, *, count: int = 100, seed: int = 0, depth: int = 20, jobs:
     run = [t for t, v in designs.items() if v == reference]
     skipped = [t for t, v in designs.items() if v != reference]
     progress(f"{block}: {len(run)} tests, sampling {count} mutants")
-    # flattened cells are named "agu.x" or "$flatten\agu.$x"
-    select = f"{top}/* {top}/c:*{spec.keep}.* %d" if spec.keep else ""
-    mutated = _pick(block, mutate(reference, top=top, count=count, seed=seed, select=select),
+    mutated = _pick(block, mutate(reference, top=top, count=count, seed=seed, keep=spec.keep),
                     only)
     model = sim.build(mutated.verilog, name=top)
     progress(f"{block}: built in {time.monotonic() - t0:.0f} s; running the tests")
@@ -200,6 +198,7 @@ def score(block: str, *, count: int = 100, seed: int = 0, depth: int = 20, jobs:
     _check_survivors(block, reference, mutated, top, mutants, depth=depth, jobs=jobs,
                      check=check, progress=progress)
     return summarize(block, mutants, tests=run, skipped=skipped, seed=seed, depth=depth,
+                     sample=count, only=sorted(only) if only is not None else None,
                      seconds=time.monotonic() - t0)
 
 
@@ -248,11 +247,13 @@ def score_harness(name: str, block: HarnessBlock, *, count: int = 100, seed: int
     _check_survivors(name, design, mutated, harness.TOP, mutants, depth=depth, jobs=jobs,
                      check=check, progress=progress)
     return summarize(name, mutants, tests=list(block.tests), skipped=[], seed=seed,
-                     depth=depth, seconds=time.monotonic() - t0)
+                     depth=depth, sample=count, only=sorted(only) if only is not None else None,
+                     seconds=time.monotonic() - t0)
 
 
 def _check_only(block: str, only: Collection[int] | None, count: int) -> None:
-    """Refuse, before anything runs, indices that cannot be in a sample of ``count``."""
+    """Refuse, before any simulation, indices that cannot be in a sample of ``count`` (one
+    past the mutants Yosys offers is refused only once they are sampled)."""
     bad = sorted(i for i in only or () if not 1 <= i <= count)
     if bad:
         raise ValueError(f"mutate {block}: no mutant {bad} in a sample of {count} (indices 1 "

@@ -119,9 +119,10 @@ def _parse(line: str) -> Mutation:
 
 
 def mutate(verilog: str, *, top: str = "top", count: int, seed: int = 0,
-           select: str = "") -> Mutated:
+           select: str = "", keep: str = "") -> Mutated:
     """Sample ``count`` mutants of the cells in ``select`` (a Yosys selection inside the
-    flattened ``top``; default every cell) and return them in one netlist behind ``mutsel``.
+    flattened ``top``; default every cell) but those of the submodule ``keep`` (its instance
+    name; an error when no cell has it) and return them in one netlist behind ``mutsel``.
 
     Cells keep their hierarchical names after ``flatten`` (``ita.requant.$add$...``), so a
     block inside a harness is selected with e.g. ``top/c:ita.requant.*``.
@@ -131,8 +132,12 @@ def mutate(verilog: str, *, top: str = "top", count: int, seed: int = 0,
     width = max(1, math.ceil(math.log2(count + 1)))
     # memory initialisations are no logic (and must keep constant addresses)
     sel = f"{select or top + '/*'} {top}/t:$meminit* %d"
+    assert_kept = ""
+    if keep:                 # flattened cells are named "agu.x" or "$flatten\agu.$x"
+        sel += f" {top}/c:*{keep}.* %d"
+        assert_kept = f"select -assert-min 1 {top}/c:*{keep}.*\n"
     _, listing = yosys(
-        f"read_verilog -sv design.v\n{PREPARE.format(top=top)}\n"
+        f"read_verilog -sv design.v\n{PREPARE.format(top=top)}\n{assert_kept}"
         f"mutate -list {count} -seed {seed} -o out_list.ys -ctrl {CONTROL} {width} 1 {sel}\n",
         {"design.v": verilog}, timeout=600)
     lines = [ln for ln in listing["out_list.ys"].splitlines() if ln.strip()]

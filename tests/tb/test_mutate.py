@@ -100,12 +100,19 @@ def test_only_the_chosen_mutants_run():
     full = score("adder", count=8, seed=3, tests=weak, check=False)["all"]
     chosen = [full[1]["index"], full[6]["index"]]
     r = score("adder", count=8, seed=3, tests=weak, check=False, only=chosen)
-    assert r["all"] == [full[1], full[6]]
+    assert r["all"] == [full[1], full[6]] and r["only"] == sorted(chosen) and r["sample"] == 8
     with pytest.raises(ValueError, match=r"no mutant \[9\] in a sample of 8"):
         score("adder", count=8, tests=weak, only=[2, 9])
 
 
-def test_command_names_the_blocks(capsys):
+def test_a_kept_submodule_must_exist():
+    """``keep`` names a submodule left out of the sample: a name no cell has is an error, not
+    a sample with nothing left out."""
+    with pytest.raises(RuntimeError, match=r"selection contains 0 elements.*c:\*agu"):
+        score("adder", count=2, tests=Block("adder", ((__name__, "test_adder"),), keep="agu"))
+
+
+def test_command_names_the_blocks_and_reads_indices(capsys):
     from tinyita.cli import main
 
     with pytest.raises(SystemExit) as exit_:
@@ -113,6 +120,10 @@ def test_command_names_the_blocks(capsys):
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert "requantizer" in err and "core-alu" in err and "l1-interconnect" in err
+    with pytest.raises(SystemExit) as exit_:
+        main(["mutate", "requantizer", "--mutants", "2,x"])
+    assert exit_.value.code == 2
+    assert "'2,x' is not a comma-separated list of mutant indices" in capsys.readouterr().err
 
 
 def test_reviewed_entries_name_blocks_and_give_reasons():

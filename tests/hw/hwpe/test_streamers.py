@@ -127,7 +127,8 @@ def sink_bench(dut: SinkStreamer, cmds: list[dict], rng: random.Random, *, gnt_p
                valid_p: float, gap_p: float):
     """Offer ``cmds`` and a beat of data for each of their addresses (held until taken);
     grant a request with probability ``gnt_p``. Every cycle checks: each write goes to the
-    next address with its beat's data; a request needs a beat offered; a beat is taken
+    next address with its beat's data; a request holds its address until granted and is
+    never withdrawn; a request needs a beat offered; a beat is taken
     exactly when its write is granted; ``job_written`` pulses exactly with the grant of the
     last beat of a command marked ``last``; ``idle`` is high exactly when every beat of the
     commands taken is written and no command is offered."""
@@ -138,6 +139,7 @@ def sink_bench(dut: SinkStreamer, cmds: list[dict], rng: random.Random, *, gnt_p
         queue = list(cmds)
         taken = written = 0
         offered = False                      # a beat is offered and must stay until taken
+        waiting = None                       # the address of a request not granted yet
         for cycle in range(len(beats) * 8 + 100):
             offer = bool(queue) and rng.random() >= gap_p
             ctx.set(dut.cmd.valid, offer)
@@ -155,6 +157,9 @@ def sink_bench(dut: SinkStreamer, cmds: list[dict], rng: random.Random, *, gnt_p
             where = f"cycle {cycle}, beat {written} of {len(beats)} written"
             assert idle == (not offer and written == taken), f"{where}: idle {idle}"
             assert not req or offered, f"{where}: a write request without a beat"
+            assert waiting is None or (req and addr == waiting), \
+                f"{where}: a request not granted changed or went (0x{waiting:x})"
+            waiting = addr if req and not gnt else None
             assert inp_ready == gnt, f"{where}: beat taken {inp_ready}, write granted {gnt}"
             ends_job = False
             if req:
