@@ -159,10 +159,10 @@ def score(block: str, *, count: int = 100, seed: int = 0, depth: int = 20, jobs:
 
     ``only`` runs just those mutants of the sample (their indices, as a result names them:
     the survivors of an earlier run, after a test was added). ``tests`` defaults to
-    ``BLOCKS[block]``. Tests whose component differs from the first
-    test's (other generator parameters) cannot run on its mutants; they are listed under
-    ``"skipped"``. ``jobs`` equivalence checks of survivors run at a time; without ``check``
-    none runs (the survivors' ``equivalence`` is ``"unchecked"``).
+    ``BLOCKS[block]``. Tests whose component differs from the first test's (other generator
+    parameters) cannot run on its mutants; they are listed under ``"skipped"``. ``jobs``
+    equivalence checks of survivors run at a time; without ``check`` none runs (the
+    survivors' ``equivalence`` is ``"unchecked"``).
     """
     if tests is None and block in HARNESS_BLOCKS:
         return score_harness(block, HARNESS_BLOCKS[block], count=count, seed=seed, depth=depth,
