@@ -118,8 +118,13 @@ class HWPEBench:
 
     async def submit(self, job: ItaJob, pointers: dict[str, int], core: int = 0) -> int:
         """Program and trigger a job exactly as software does; return its id."""
+        return await self.trigger(job.registers(pointers), core)
+
+    async def trigger(self, registers: dict[int, int], core: int = 0) -> int:
+        """Acquire a context, write ``registers`` (offset -> value) and trigger; return the
+        job id."""
         job_id = await self.acquire(core)
-        for offset, value in job.registers(pointers).items():
+        for offset, value in registers.items():
             await self.write_reg(offset, value, core)
         await self.write_reg(REGMAP["TRIGGER"].offset, 0, core)
         return job_id

@@ -252,8 +252,8 @@ def score_harness(name: str, block: HarnessBlock, *, count: int = 100, seed: int
 
 
 def _check_only(block: str, only: Collection[int] | None, count: int) -> None:
-    """Refuse, before any simulation, indices that cannot be in a sample of ``count`` (one
-    past the mutants Yosys offers is refused only once they are sampled)."""
+    """Refuse, before any simulation, indices that cannot be in a sample of ``count``
+    (:func:`_pick` refuses those past the mutants Yosys offers, once they are sampled)."""
     bad = sorted(i for i in only or () if not 1 <= i <= count)
     if bad:
         raise ValueError(f"mutate {block}: no mutant {bad} in a sample of {count} (indices 1 "

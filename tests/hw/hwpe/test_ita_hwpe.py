@@ -102,10 +102,7 @@ async def hwpe_multihead(dut):
 async def _expect_error(bench, job, pointers, code, pointer=0, raw=None):
     """Submit a job (with raw register overrides) and check it ends with ``code``."""
     finished = await bench.read_reg(REGMAP["FINISHED"].offset)
-    job_id = await bench.acquire()
-    for offset, value in {**job.registers(pointers), **(raw or {})}.items():
-        await bench.write_reg(offset, value)
-    await bench.write_reg(REGMAP["TRIGGER"].offset, 0)
+    job_id = await bench.trigger({**job.registers(pointers), **(raw or {})})
     await bench.wait_finished(finished + 1, max_cycles=200)
     status = await bench.read_reg(STATUS.offset)
     got = {f: STATUS.field(f).decode(status) for f in ("busy", "error", "error_code",
@@ -177,20 +174,16 @@ async def hwpe_errors(dut):
     # contexts; the waiting job ended in that cycle and moved the head of the ring past the
     # next job's context, which then never ran)
     rejected = {**job.registers(ptr), ctrl.offset: ctrl.encode(mode=5, overlap=0, act=0)}
-
-    async def trigger(registers: dict[int, int]) -> None:
-        await bench.acquire()
-        for offset, value in registers.items():
-            await bench.write_reg(offset, value)
-        await bench.write_reg(REGMAP["TRIGGER"].offset, 0)
-
     await bench.write_reg(REGMAP["SOFT_CLEAR"].offset, 0)   # the ring back at context 0
-    await trigger(rejected)                                  # context 0: ends at once
-    dut.stall.value = 255                                    # the next job runs slowly
-    await trigger(job.registers(ptr))                        # context 1
-    await trigger(rejected)                                  # context 0, behind it
+    await bench.trigger(rejected)                            # context 0: ends at once
+    dut.stall.value = HOLD                                   # the next job runs slowly
+    await ClockCycles(dut.clk, 5)
+    finished = await bench.read_reg(REGMAP["FINISHED"].offset)
+    await bench.submit(job, ptr)                             # context 1
+    await bench.trigger(rejected)                            # context 0, behind it
     await ClockCycles(dut.clk, 50)
-    assert int(dut.busy.value) and int(dut.issued.value) > issued, "no job running"
+    assert int(dut.busy.value) and await bench.read_reg(REGMAP["FINISHED"].offset) == finished, \
+        "the two jobs are not both waiting"
     await bench.write_reg(REGMAP["SOFT_CLEAR"].offset, 0)
     dut.stall.value = 0
     finished = await bench.read_reg(REGMAP["FINISHED"].offset)
